@@ -1,0 +1,205 @@
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static void gr__oom(size_t n)
+{
+    fprintf(stderr, "greenroom: out of memory allocating %zu bytes\n", n);
+    abort();
+}
+
+void *gr_xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (!p)
+        gr__oom(n);
+    return p;
+}
+
+void *gr_xcalloc(size_t count, size_t n)
+{
+    void *p = calloc(count ? count : 1, n ? n : 1);
+    if (!p)
+        gr__oom(count * n);
+    return p;
+}
+
+void *gr_xrealloc(void *p, size_t n)
+{
+    void *q = realloc(p, n ? n : 1);
+    if (!q)
+        gr__oom(n);
+    return q;
+}
+
+char *gr_xstrdup(const char *s) { return gr_xstrndup(s, strlen(s)); }
+
+char *gr_xstrndup(const char *s, size_t n)
+{
+    char *p = gr_xmalloc(n + 1);
+    memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}
+
+char *gr_xasprintf(const char *fmt, ...)
+{
+    gr_buf_t b = {0};
+    va_list ap;
+    va_start(ap, fmt);
+    gr_buf_vprintf(&b, fmt, ap);
+    va_end(ap);
+    return gr_buf_steal(&b);
+}
+
+void gr_buf_reserve(gr_buf_t *b, size_t extra)
+{
+    size_t need = b->len + extra + 1;
+    if (need <= b->cap)
+        return;
+    size_t cap = b->cap ? b->cap : 64;
+    while (cap < need)
+        cap *= 2;
+    b->data = gr_xrealloc(b->data, cap);
+    b->cap = cap;
+}
+
+void gr_buf_append(gr_buf_t *b, const void *data, size_t len)
+{
+    gr_buf_reserve(b, len);
+    if (len)
+        memcpy(b->data + b->len, data, len);
+    b->len += len;
+    b->data[b->len] = '\0';
+}
+
+void gr_buf_puts(gr_buf_t *b, const char *s) { gr_buf_append(b, s, strlen(s)); }
+
+void gr_buf_vprintf(gr_buf_t *b, const char *fmt, va_list ap)
+{
+    va_list ap2;
+    va_copy(ap2, ap);
+    gr_buf_reserve(b, 64);
+    int n = vsnprintf(b->data + b->len, b->cap - b->len, fmt, ap);
+    if (n >= 0 && (size_t)n >= b->cap - b->len) {
+        gr_buf_reserve(b, (size_t)n);
+        vsnprintf(b->data + b->len, b->cap - b->len, fmt, ap2);
+    }
+    va_end(ap2);
+    if (n > 0)
+        b->len += (size_t)n;
+}
+
+void gr_buf_printf(gr_buf_t *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    gr_buf_vprintf(b, fmt, ap);
+    va_end(ap);
+}
+
+void gr_buf_json_string(gr_buf_t *b, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    gr_buf_append(b, "\"", 1);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        switch (*p) {
+        case '"': gr_buf_append(b, "\\\"", 2); break;
+        case '\\': gr_buf_append(b, "\\\\", 2); break;
+        case '\n': gr_buf_append(b, "\\n", 2); break;
+        case '\r': gr_buf_append(b, "\\r", 2); break;
+        case '\t': gr_buf_append(b, "\\t", 2); break;
+        default:
+            if (*p < 0x20) {
+                char esc[6] = {'\\', 'u', '0', '0', hex[*p >> 4], hex[*p & 15]};
+                gr_buf_append(b, esc, 6);
+            } else {
+                gr_buf_append(b, p, 1);
+            }
+        }
+    }
+    gr_buf_append(b, "\"", 1);
+}
+
+void gr_buf_reset(gr_buf_t *b)
+{
+    b->len = 0;
+    if (b->data)
+        b->data[0] = '\0';
+}
+
+void gr_buf_free(gr_buf_t *b)
+{
+    free(b->data);
+    *b = (gr_buf_t){0};
+}
+
+char *gr_buf_steal(gr_buf_t *b)
+{
+    char *p = b->data ? b->data : gr_xstrdup("");
+    *b = (gr_buf_t){0};
+    return p;
+}
+
+void gr_strvec_push_owned(gr_strvec_t *v, char *s)
+{
+    if (v->len == v->cap) {
+        v->cap = v->cap ? v->cap * 2 : 8;
+        v->items = gr_xrealloc(v->items, v->cap * sizeof *v->items);
+    }
+    v->items[v->len++] = s;
+}
+
+void gr_strvec_push(gr_strvec_t *v, const char *s) { gr_strvec_push_owned(v, gr_xstrdup(s)); }
+
+void gr_strvec_pushf(gr_strvec_t *v, const char *fmt, ...)
+{
+    gr_buf_t b = {0};
+    va_list ap;
+    va_start(ap, fmt);
+    gr_buf_vprintf(&b, fmt, ap);
+    va_end(ap);
+    gr_strvec_push_owned(v, gr_buf_steal(&b));
+}
+
+int gr_strvec_contains(const gr_strvec_t *v, const char *s)
+{
+    for (size_t i = 0; i < v->len; i++)
+        if (strcmp(v->items[i], s) == 0)
+            return 1;
+    return 0;
+}
+
+void gr_strvec_free(gr_strvec_t *v)
+{
+    for (size_t i = 0; i < v->len; i++)
+        free(v->items[i]);
+    free(v->items);
+    *v = (gr_strvec_t){0};
+}
+
+int gr_id_is_valid(const char *id)
+{
+    const char *p = id;
+    if (!p || !(*p >= 'a' && *p <= 'z'))
+        return 0;
+    for (p++; *p; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9'))
+            continue;
+        /* A dash must sit between two alphanumerics. */
+        if (*p == '-' && p[1] && p[1] != '-' && p[-1] != '-')
+            continue;
+        return 0;
+    }
+    return 1;
+}
+
+uint64_t gr_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}

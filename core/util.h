@@ -1,0 +1,57 @@
+/* core/util.h: allocation, growable buffers and string lists used by every
+ * core unit.  Allocation failure aborts the process with a message: the host
+ * cannot do anything useful without memory, and checking every small
+ * allocation would hide the real error paths. */
+#ifndef GR_CORE_UTIL_H
+#define GR_CORE_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+void *gr_xmalloc(size_t n);
+void *gr_xcalloc(size_t count, size_t n);
+void *gr_xrealloc(void *p, size_t n);
+char *gr_xstrdup(const char *s);
+char *gr_xstrndup(const char *s, size_t n);
+__attribute__((format(printf, 1, 2))) char *gr_xasprintf(const char *fmt, ...);
+
+/* A growable byte buffer, always NUL-terminated when len > 0. */
+typedef struct gr_buf {
+    char *data;
+    size_t len;
+    size_t cap;
+} gr_buf_t;
+
+void gr_buf_reserve(gr_buf_t *b, size_t extra);
+void gr_buf_append(gr_buf_t *b, const void *data, size_t len);
+void gr_buf_puts(gr_buf_t *b, const char *s);
+__attribute__((format(printf, 2, 3))) void gr_buf_printf(gr_buf_t *b, const char *fmt, ...);
+void gr_buf_vprintf(gr_buf_t *b, const char *fmt, va_list ap);
+/* Appends s as a JSON string literal, quotes included. */
+void gr_buf_json_string(gr_buf_t *b, const char *s);
+void gr_buf_reset(gr_buf_t *b); /* len = 0, keeps the memory */
+void gr_buf_free(gr_buf_t *b);
+/* Hands the data to the caller (who frees it) and empties the buffer. */
+char *gr_buf_steal(gr_buf_t *b);
+
+/* A list of owned strings. */
+typedef struct gr_strvec {
+    char **items;
+    size_t len;
+    size_t cap;
+} gr_strvec_t;
+
+void gr_strvec_push(gr_strvec_t *v, const char *s); /* copies s */
+void gr_strvec_push_owned(gr_strvec_t *v, char *s);
+__attribute__((format(printf, 2, 3))) void gr_strvec_pushf(gr_strvec_t *v, const char *fmt, ...);
+int gr_strvec_contains(const gr_strvec_t *v, const char *s);
+void gr_strvec_free(gr_strvec_t *v);
+
+/* Backstage's id rule: ^[a-z][a-z0-9]*(-[a-z0-9]+)*$ */
+int gr_id_is_valid(const char *id);
+
+/* Milliseconds on a monotonic clock. */
+uint64_t gr_now_ms(void);
+
+#endif

@@ -1,0 +1,108 @@
+/* greenroom/api.h: the host's function table.
+ *
+ * A module never calls the host by symbol: every service function is reached
+ * through this table, whose address sits at the start of every handle.  The
+ * table only grows: a new host appends entries, so a module built against an
+ * older SDK keeps working.  `size` is the host's sizeof(gr_host_api_t); the
+ * loader refuses a module built against a larger table than the host has,
+ * and GR_API_HAS() lets a module probe for an entry before calling it.
+ *
+ * Module authors use the inline functions in the service headers, not this
+ * table directly.
+ */
+#ifndef GREENROOM_API_H
+#define GREENROOM_API_H
+
+#include <stdarg.h>
+#include <stdint.h>
+
+#include <greenroom/error.h>
+#include <greenroom/types.h>
+
+struct json_object;
+
+typedef void (*gr_http_handler_fn)(gr_http_request_t *req, void *user_data);
+typedef void (*gr_task_fn)(gr_task_t *task, void *user_data);
+typedef void (*gr_work_fn)(void *user_data);
+typedef void (*gr_work_done_fn)(void *user_data, int status);
+typedef void (*gr_hook_fn)(void *user_data);
+
+typedef struct gr_host_api {
+    uint32_t size;        /* sizeof(gr_host_api_t) in the host */
+    uint32_t abi_version; /* GR_ABI_VERSION of the host */
+    const char *host_version;
+
+    /* log.h */
+    int (*log_enabled)(gr_log_t *log, int level);
+    void (*log_write)(gr_log_t *log, int level, const char *fmt, va_list ap);
+
+    /* config.h */
+    const gr_config_t *(*config_get)(const gr_config_t *node, const char *path);
+    gr_config_type_t (*config_kind)(const gr_config_t *node);
+    const char *(*config_scalar)(const gr_config_t *node);
+    size_t (*config_size)(const gr_config_t *node);
+    const gr_config_t *(*config_at)(const gr_config_t *node, size_t index);
+    const char *(*config_key_at)(const gr_config_t *node, size_t index);
+    void (*config_where)(const gr_config_t *node, char *buf, size_t len);
+    int (*config_to_int)(const gr_config_t *node, int64_t *out, gr_error_t *err);
+    int (*config_to_number)(const gr_config_t *node, double *out, gr_error_t *err);
+    int (*config_to_bool)(const gr_config_t *node, int *out, gr_error_t *err);
+    int (*config_to_duration_ms)(const gr_config_t *node, uint64_t *out, gr_error_t *err);
+    int (*config_to_schedule)(const gr_config_t *node, gr_schedule_t *out, gr_error_t *err);
+
+    /* http.h */
+    int (*router_add)(gr_router_t *router, const char *method, const char *pattern,
+                      gr_http_handler_fn handler, void *user_data, gr_error_t *err);
+    const char *(*http_method)(const gr_http_request_t *req);
+    const char *(*http_path)(const gr_http_request_t *req);
+    const char *(*http_param)(const gr_http_request_t *req, const char *name);
+    const char *(*http_query)(const gr_http_request_t *req, const char *name, size_t index);
+    const char *(*http_header)(const gr_http_request_t *req, const char *name);
+    const char *(*http_body)(const gr_http_request_t *req, size_t *len);
+    struct json_object *(*http_body_json)(gr_http_request_t *req, gr_error_t *err);
+    int (*http_aborted)(const gr_http_request_t *req);
+    void (*http_set_header)(gr_http_request_t *req, const char *name, const char *value);
+    void (*http_respond)(gr_http_request_t *req, int status, const char *content_type,
+                         const void *body, size_t len);
+    void (*http_respond_json)(gr_http_request_t *req, int status, struct json_object *body);
+    void (*http_respond_error)(gr_http_request_t *req, int status, const char *message);
+
+    /* scheduler.h */
+    int (*scheduler_add)(gr_scheduler_t *sched, const char *task_id, const gr_schedule_t *schedule,
+                         gr_task_fn fn, void *user_data, gr_error_t *err);
+    int (*scheduler_trigger)(gr_scheduler_t *sched, const char *task_id, gr_error_t *err);
+    const char *(*task_id)(const gr_task_t *task);
+    int (*task_cancelled)(const gr_task_t *task);
+    void (*task_done)(gr_task_t *task, int status, const char *error_message);
+
+    /* metrics.h */
+    gr_metric_t *(*metrics_counter)(gr_metrics_t *m, const char *name, const char *help,
+                                    const char *const *label_names);
+    gr_metric_t *(*metrics_gauge)(gr_metrics_t *m, const char *name, const char *help,
+                                  const char *const *label_names);
+    gr_metric_t *(*metrics_histogram)(gr_metrics_t *m, const char *name, const char *help,
+                                      const char *const *label_names, const double *buckets,
+                                      size_t nbuckets);
+    gr_metric_t *(*metric_labels)(gr_metric_t *family, const char *const *values);
+    void (*metric_add)(gr_metric_t *metric, double delta);
+    void (*metric_set)(gr_metric_t *metric, double value);
+    void (*metric_observe)(gr_metric_t *metric, double value);
+
+    /* module.h: work, lifecycle, extension points, health */
+    int (*work_submit)(gr_context_t *ctx, gr_work_fn work, gr_work_done_fn done, void *user_data,
+                       gr_error_t *err);
+    int (*lifecycle_on_started)(gr_context_t *ctx, gr_hook_fn fn, void *user_data);
+    int (*lifecycle_on_shutdown)(gr_context_t *ctx, gr_hook_fn fn, void *user_data);
+    int (*extension_point_provide)(gr_context_t *ctx, const char *name, const void *impl,
+                                   gr_error_t *err);
+    const void *(*extension_point_get)(gr_context_t *ctx, const char *name);
+    void (*health_report)(gr_context_t *ctx, int healthy, const char *message);
+
+    /* Entries are only ever appended below this line. */
+} gr_host_api_t;
+
+/* True when the host's table has `field` (an older host may not). */
+#define GR_API_HAS(api, field)                                                                 \
+    ((api)->size >= offsetof(gr_host_api_t, field) + sizeof((api)->field) && (api)->field != NULL)
+
+#endif
