@@ -1,0 +1,58 @@
+/* core/config_tree.h: the merged configuration, as the host sees it.
+ *
+ * Loading reads each YAML file with libyaml (keeping file:line:col on every
+ * node), merges them in order (later files win; maps merge key by key; lists
+ * and scalars replace), then resolves substitutions in scalars: ${VAR} and
+ * ${VAR:-default} from the environment ($${VAR} is a literal "${VAR}"), and
+ * the one-key maps {$env: NAME} and {$file: path} (a path relative to the
+ * file that names it; the file's trailing newline is dropped).  Values read
+ * through $env or $file are marked secret.
+ *
+ * A gr_config_t node is what modules read through greenroom/config.h; the
+ * document owns every node.  Errors name "file:line:col" and the key path,
+ * e.g. "app-config.yaml:12:9: backend.listen.port: expected an integer, got 'abc'". */
+#ifndef GR_CORE_CONFIG_TREE_H
+#define GR_CORE_CONFIG_TREE_H
+
+#include <stdio.h>
+
+#include <greenroom/greenroom.h>
+
+#include "util.h"
+
+typedef struct gr_config_doc gr_config_doc_t;
+
+/* Loads and merges `count` files.  On failure returns NULL and fills err
+ * with the first error (file:line:col and what is wrong). */
+gr_config_doc_t *gr_config_doc_load(const char *const *paths, size_t count, gr_error_t *err);
+/* Parses one YAML text held in memory (`name` is used in messages). */
+gr_config_doc_t *gr_config_doc_parse(const char *name, const char *text, size_t len,
+                                     gr_error_t *err);
+void gr_config_doc_free(gr_config_doc_t *doc);
+
+/* The root node: always a map (an empty file gives an empty map). */
+const gr_config_t *gr_config_doc_root(const gr_config_doc_t *doc);
+
+/* The node at a dotted path, created as an empty map (and its parents) when
+ * missing, so a module always gets a section to read.  NULL when a parent on
+ * the path exists but is not a map. */
+const gr_config_t *gr_config_doc_section(gr_config_doc_t *doc, const char *path);
+
+/* Checks the node at `path` against `schema`, filling in defaults.  Every
+ * problem is appended to `problems` as one line ("file:line:col: key.path:
+ * message"; a missing key names the file:line:col of its parent map).
+ * Returns the number of problems found. */
+size_t gr_config_doc_validate(gr_config_doc_t *doc, const char *path,
+                              const gr_config_field_t *schema, gr_strvec_t *problems);
+
+/* Every value that must not reach a log: values read through $env/$file,
+ * values of fields a validated schema marked GR_CONFIG_SECRET, and values of
+ * keys whose name says secret (password, token, secret, privateKey,
+ * clientSecret, webhookSecret, apiKey; case-insensitive). */
+void gr_config_doc_secrets(const gr_config_doc_t *doc, gr_strvec_t *out);
+
+/* Writes the merged config as YAML; with `redact`, secret values print as
+ * "[REDACTED]". */
+void gr_config_doc_print(const gr_config_doc_t *doc, FILE *out, int redact);
+
+#endif
