@@ -87,6 +87,10 @@ typedef struct gr_module_descriptor {
     const char *config_key;
     const gr_config_field_t *config_schema;
 
+    /* The plugin's schema migrations, in order, ending with {NULL, NULL};
+     * applied at start-up before init.  Only plugins have migrations. */
+    const gr_migration_t *migrations;
+
     const char *const *dependencies;     /* plugin ids that must init first; NULL-terminated */
     const char *const *extension_points; /* extension points this module uses; NULL-terminated */
 
