@@ -64,6 +64,10 @@ struct gr_context {
     gr_db_t *db;               /* the plugin's database; NULL when the host has none */
     gr_http_client_t *http;    /* outbound HTTP; NULL when the host has none */
     const char *state_dir;     /* a directory this module may write under */
+    /* The host's libuv loop, for a module that needs handles of its own (a
+     * timer, a socket).  Use it from the loop thread only and close every
+     * handle in shutdown. */
+    struct uv_loop_s *loop;
     void *state;               /* set by the module, never read by the host */
 };
 
