@@ -45,6 +45,14 @@ const gr_config_t *gr_config_doc_section(gr_config_doc_t *doc, const char *path)
 size_t gr_config_doc_validate(gr_config_doc_t *doc, const char *path,
                               const gr_config_field_t *schema, gr_strvec_t *problems);
 
+/* Appends one warning per top-level key that is not in `known` (a
+ * NULL-terminated list, typically the host's own sections plus every loaded
+ * module's config_key): "file:line:col: unknown top-level key 'x'", at the
+ * key.  Returns how many it appended.  A warning, not an error: Backstage
+ * files often carry sections (app, organization) greenroom does not read. */
+int gr_config_doc_unknown_top_level(const gr_config_doc_t *doc, const char *const *known,
+                                    gr_strvec_t *warnings);
+
 /* Every value that must not reach a log: values read through $env/$file,
  * values of fields a validated schema marked GR_CONFIG_SECRET, and values of
  * keys whose name says secret (password, token, secret, privateKey,
