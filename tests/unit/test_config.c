@@ -181,6 +181,33 @@ TEST(aliases_are_copied)
     CHECK_STR(err.message, "inline.yaml:1:4: alias '*nowhere' names no anchor defined before it");
 }
 
+TEST(hostile_input_is_bounded)
+{
+    /* "A billion laughs": each level multiplies the one before by ten. */
+    gr_buf_t b = {0};
+    gr_buf_puts(&b, "l0: &l0 [x, x, x, x, x, x, x, x, x, x]\n");
+    for (int i = 1; i <= 6; i++)
+        gr_buf_printf(&b,
+                      "l%d: &l%d [*l%d, *l%d, *l%d, *l%d, *l%d, *l%d, *l%d, *l%d, *l%d, *l%d]\n", i,
+                      i, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1);
+    gr_error_t err = {0};
+    CHECK(!parse_text(b.data, &err));
+    CHECK_CONTAINS(err.message, "aliases expand to more than 500000 values");
+    gr_buf_reset(&b);
+
+    gr_buf_puts(&b, "deep: ");
+    for (int i = 0; i < 300; i++)
+        gr_buf_puts(&b, "[");
+    for (int i = 0; i < 300; i++)
+        gr_buf_puts(&b, "]");
+    CHECK(!parse_text(b.data, &err));
+    CHECK_CONTAINS(err.message, "values are nested more than 200 levels deep");
+    gr_buf_free(&b);
+
+    CHECK(!parse_text("a: &a\n  b: *a\n", &err));
+    CHECK_STR(err.message, "inline.yaml:2:6: alias '*a' refers to a node that contains it");
+}
+
 /* ---- substitutions -------------------------------------------------------- */
 
 TEST(variable_substitution)
@@ -824,8 +851,9 @@ TEST_MAIN(TEST_ENTRY(merge_two_files), TEST_ENTRY(missing_file_is_an_io_error),
           TEST_ENTRY(empty_file_is_an_empty_map), TEST_ENTRY(syntax_error_has_position),
           TEST_ENTRY(duplicate_key_is_an_error), TEST_ENTRY(top_level_must_be_a_map),
           TEST_ENTRY(second_document_is_refused), TEST_ENTRY(aliases_are_copied),
-          TEST_ENTRY(variable_substitution), TEST_ENTRY(unset_variable_is_an_error),
-          TEST_ENTRY(env_and_file_errors), TEST_ENTRY(later_file_replaces_a_directive_whole),
+          TEST_ENTRY(hostile_input_is_bounded), TEST_ENTRY(variable_substitution),
+          TEST_ENTRY(unset_variable_is_an_error), TEST_ENTRY(env_and_file_errors),
+          TEST_ENTRY(later_file_replaces_a_directive_whole),
           TEST_ENTRY(validation_errors_name_position_and_path), TEST_ENTRY(validation_type_errors),
           TEST_ENTRY(defaults_are_written_into_the_tree),
           TEST_ENTRY(section_is_created_when_missing),
