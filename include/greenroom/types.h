@@ -53,9 +53,10 @@ enum {
 
 /* One key of a config map.  A table of them ends with an entry whose key is
  * NULL.  The key "*" matches any key not listed (a map keyed by id, such as
- * catalog.providers.centralConfig.<providerId>).  Defaults are YAML scalar
- * text and are written into the tree, so the reader sees them as if the
- * operator had set them. */
+ * catalog.providers.centralConfig.<providerId>).  An OBJECT whose `fields`
+ * is NULL accepts any keys; the key of an `items` entry is ignored.
+ * Defaults are YAML text ("30", "{seconds: 15}") and are written into the
+ * tree, so the reader sees them as if the operator had set them. */
 typedef struct gr_config_field {
     const char *key;
     gr_config_type_t type;
