@@ -64,6 +64,10 @@ struct gr_context {
     gr_db_t *db;               /* the plugin's database; NULL when the host has none */
     gr_http_client_t *http;    /* outbound HTTP; NULL when the host has none */
     const char *state_dir;     /* a directory this module may write under */
+    /* The host's libuv loop, for a module that needs handles of its own (a
+     * timer, a socket).  Use it from the loop thread only and close every
+     * handle in shutdown. */
+    struct uv_loop_s *loop;
     void *state;               /* set by the module, never read by the host */
 };
 
@@ -86,6 +90,10 @@ typedef struct gr_module_descriptor {
      * schema is checked at start-up and on every reload. */
     const char *config_key;
     const gr_config_field_t *config_schema;
+
+    /* The plugin's schema migrations, in order, ending with {NULL, NULL};
+     * applied at start-up before init.  Only plugins have migrations. */
+    const gr_migration_t *migrations;
 
     const char *const *dependencies;     /* plugin ids that must init first; NULL-terminated */
     const char *const *extension_points; /* extension points this module uses; NULL-terminated */

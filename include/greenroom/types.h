@@ -67,6 +67,17 @@ typedef struct gr_config_field {
     const char *description;
 } gr_config_field_t;
 
+/* ---- database migrations ---------------------------------------------- */
+
+/* One numbered migration of a plugin's schema, compiled into the module.
+ * Names sort in the order they apply ("001_create_entities").  An applied
+ * migration is recorded with a checksum of its SQL; changing it afterwards
+ * refuses start-up, so fix forward with a new migration instead. */
+typedef struct gr_migration {
+    const char *name;
+    const char *sql;
+} gr_migration_t;
+
 /* ---- scheduling --------------------------------------------------------- */
 
 typedef enum gr_task_scope {
