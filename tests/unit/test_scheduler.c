@@ -340,7 +340,7 @@ TEST(trigger_runs_now_and_queues_once_while_running)
     run_for(&fx, 50);
     CHECK(p.runs == 1);
     probe_finish(&p);
-    CHECK(run_until(&fx, has_run_twice, &p, 5000));
+    REQUIRE(run_until(&fx, has_run_twice, &p, 5000));
     probe_finish(&p);
     run_for(&fx, 150);
     CHECK(p.runs == 2); /* three triggers while running queued one run */
