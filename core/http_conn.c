@@ -8,8 +8,9 @@
  *   reading   parsing requests (it stops reading while GR_HTTP_MAX_PIPELINE
  *             requests wait for answers, and resumes as they go out);
  *   finishing no more requests will be parsed (the last one asked to close,
- *             the server is draining, or the input was bad), and the
- *             connection closes after the last queued answer;
+ *             the server is draining, or the input was bad); input is read
+ *             and discarded, and the connection closes after the last
+ *             queued answer;
  *   closing   its socket is shutting down or closed.
  *
  * Closing after an answer is "lingering": shut down the write side, then
@@ -161,12 +162,15 @@ static gr_http_request_t *conn_dequeue(gr_http_conn_t *conn)
     return req;
 }
 
-/* Stops parsing: the requests already queued are answered, then it closes. */
+/* Stops parsing: the requests already queued are answered, then it closes.
+ * It keeps reading, discarding what arrives, to notice a client that leaves
+ * before its answers are ready. */
 static void conn_finish(gr_http_conn_t *conn)
 {
     conn->finishing = 1;
-    conn_read_stop(conn);
+    conn->paused = 0;
     gr_buf_free(&conn->pending);
+    conn_read_start(conn);
 }
 
 /* Resumes parsing paused for a full queue, once there is room again.  Never
@@ -455,7 +459,8 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
             return;
         }
         /* A client that goes away abandons its requests, as in Go's
-         * net/http: answers still being prepared are dropped. */
+         * net/http and Node's http: answers still being prepared are
+         * dropped.  (A client that only half-closes is treated the same.) */
         conn->peer_closed = 1;
         conn_close(conn, nread == UV_EOF);
         return;
@@ -632,7 +637,7 @@ void gr_http_conn_accept(gr_http_server_t *srv)
         if (now - srv->last_reject_log_ms >= 10000 || srv->last_reject_log_ms == 0) {
             srv->last_reject_log_ms = now;
             gr_log_warn(srv->log,
-                        "http: %zu connections are open, the most backend.listen allows; "
+                        "http: %zu connections are open, the configured maximum; "
                         "answering new ones with 503",
                         srv->nactive);
         }

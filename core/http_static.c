@@ -4,9 +4,9 @@
  * thread pool; the answer goes out from the loop.  A path is served only
  * when, after realpath() has resolved every symlink, it still lies inside
  * the root: dot segments are refused outright (whether sent plainly or as
- * %2e%2e), and a symlink pointing outside the root is a 404 like a missing
- * file.  A path whose last segment has no dot and matches nothing gets the
- * root's index.html, so a single-page app's client-side routes load. */
+ * %2e%2e), and a symlink pointing outside the root is a 404.  A path that
+ * does not exist and whose last segment has no dot gets the root's
+ * index.html, so a single-page app's client-side routes load. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -97,11 +97,14 @@ static int gr__inside(const char *resolved, const char *root)
 }
 
 /* Resolves candidate to a regular file inside root (a directory means its
- * index.html).  Returns the resolved path (caller frees) or NULL. */
-static char *gr__resolve(const char *root, const char *candidate, int *is_index)
+ * index.html).  Returns the resolved path (caller frees) or NULL, with
+ * *refused set when the path exists but leads outside the root. */
+static char *gr__resolve(const char *root, const char *candidate, int *is_index, int *refused)
 {
     char *resolved = realpath(candidate, NULL);
-    if (!resolved || !gr__inside(resolved, root)) {
+    if (resolved && !gr__inside(resolved, root))
+        *refused = 1;
+    if (!resolved || *refused) {
         free(resolved);
         return NULL;
     }
@@ -115,7 +118,9 @@ static char *gr__resolve(const char *root, const char *candidate, int *is_index)
         free(resolved);
         resolved = realpath(index, NULL);
         free(index);
-        if (!resolved || !gr__inside(resolved, root) || stat(resolved, &st) < 0) {
+        if (resolved && !gr__inside(resolved, root))
+            *refused = 1;
+        if (!resolved || *refused || stat(resolved, &st) < 0) {
             free(resolved);
             return NULL;
         }
@@ -186,16 +191,17 @@ static void on_static_work(uv_work_t *work)
     if (gr__has_dot_segment(w->path))
         return;
     char *candidate = gr_xasprintf("%s%s", w->root, w->path);
-    char *file = gr__resolve(w->root, candidate, &w->is_index);
+    int refused = 0;
+    char *file = gr__resolve(w->root, candidate, &w->is_index, &refused);
     free(candidate);
     if (!file) {
         const char *last = strrchr(w->path, '/');
         last = last ? last + 1 : w->path;
-        if (strchr(last, '.'))
+        if (refused || strchr(last, '.'))
             return;
         /* A client-side route of the single-page app. */
         char *index = gr_xasprintf("%s/index.html", w->root);
-        file = gr__resolve(w->root, index, &w->is_index);
+        file = gr__resolve(w->root, index, &w->is_index, &refused);
         free(index);
         if (!file)
             return;

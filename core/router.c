@@ -184,10 +184,11 @@ static int gr__pattern_parse(const char *full, route_seg_t **out, size_t *nout, 
         if (s->kind != SEG_LITERAL) {
             for (size_t i = 0; i + 1 < n; i++) {
                 if (segs[i].kind != SEG_LITERAL && strcmp(segs[i].text, s->text) == 0) {
+                    int rc = gr_error_set(err, GR_ERR_INVALID,
+                                          "route pattern '%s' names parameter '%s' twice", full,
+                                          s->text);
                     gr__segs_free(segs, n);
-                    return gr_error_set(err, GR_ERR_INVALID,
-                                        "route pattern '%s' names parameter '%s' twice", full,
-                                        segs[i].text);
+                    return rc;
                 }
             }
             if (++nparams > GR_ROUTE_MAX_PARAMS) {
