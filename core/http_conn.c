@@ -13,6 +13,12 @@
  *             queued answer;
  *   closing   its socket is shutting down or closed.
  *
+ * Timers: while a request arrives, request_timeout_ms from its first byte;
+ * while answers are being prepared by handlers, none (a handler that never
+ * answers is the module's bug, bounded by the drain at shutdown); otherwise
+ * idle_timeout_ms, restarted by every read and every completed write, so
+ * it also bounds a client that stops reading our answers.
+ *
  * Closing after an answer is "lingering": shut down the write side, then
  * read and discard until the client closes or GR_HTTP_LINGER_MS pass, so a
  * client still sending (an oversized upload, say) reads our answer instead
@@ -72,6 +78,7 @@ static void conn_close(gr_http_conn_t *conn, int graceful);
 static void conn_close_now(gr_http_conn_t *conn);
 static void conn_update_timer(gr_http_conn_t *conn);
 static void conn_feed(gr_http_conn_t *conn, const char *data, size_t len);
+static void conn_maybe_resume(gr_http_conn_t *conn);
 static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf);
 
 gr_http_conn_t *gr_http_conn_next(gr_http_conn_t *conn) { return conn->next; }
@@ -84,10 +91,15 @@ static void on_write(uv_write_t *w, int status)
     gr_http_conn_t *conn = cw->conn;
     gr_buf_free(&cw->data);
     free(cw);
-    if (status < 0 && !conn->closing) {
+    if (conn->closing)
+        return;
+    if (status < 0) {
         gr_log_debug(conn->srv->log, "http: write failed: %s", uv_strerror(status));
         conn_close(conn, 0);
+        return;
     }
+    conn_maybe_resume(conn);
+    conn_update_timer(conn);
 }
 
 /* Writes data (taken, left empty). */
@@ -119,7 +131,9 @@ static void on_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
 
 static void conn_read_start(gr_http_conn_t *conn)
 {
-    if (!conn->reading && !conn->closing) {
+    /* Lingering reads after `closing` is set; only a closed handle cannot. */
+    if (!conn->reading && (!conn->closing || conn->lingering) &&
+        !uv_is_closing((uv_handle_t *)&conn->tcp)) {
         if (uv_read_start((uv_stream_t *)&conn->tcp, on_alloc, on_read) == 0)
             conn->reading = 1;
         else
@@ -177,13 +191,18 @@ static void conn_finish(gr_http_conn_t *conn)
  * from inside the parser (the outer conn_feed checks again when it
  * returns), and as a loop rather than recursion: feeding the kept input can
  * fill the queue, get answered and come back here many times over. */
+static int conn_backlogged(const gr_http_conn_t *conn)
+{
+    return conn->queued >= GR_HTTP_MAX_PIPELINE ||
+           uv_stream_get_write_queue_size((const uv_stream_t *)&conn->tcp) > GR_HTTP_MAX_WRITE_BACKLOG;
+}
+
 static void conn_maybe_resume(gr_http_conn_t *conn)
 {
     if (conn->resuming || conn->in_parse)
         return;
     conn->resuming = 1;
-    while (conn->paused && !conn->finishing && !conn->closing &&
-           conn->queued < GR_HTTP_MAX_PIPELINE) {
+    while (conn->paused && !conn->finishing && !conn->closing && !conn_backlogged(conn)) {
         conn->paused = 0;
         http_parser_pause(&conn->parser, 0);
         gr_buf_t input = conn->pending;
@@ -393,7 +412,7 @@ static int on_message_complete(http_parser *p)
     } else if (!keep_alive || conn->srv->draining) {
         conn_finish(conn);
         http_parser_pause(p, 1);
-    } else if (conn->queued >= GR_HTTP_MAX_PIPELINE) {
+    } else if (conn_backlogged(conn)) {
         http_parser_pause(p, 1);
     }
     return 0;
@@ -485,7 +504,9 @@ static void on_timer(uv_timer_t *t)
                  (unsigned long long)conn->srv->limits.request_timeout_ms);
         conn_fail(conn, 408, msg);
     } else if (mode == TIMER_IDLE) {
-        conn_close(conn, 1);
+        /* With answers still unsent, the client stopped reading: waiting
+         * for them to drain before closing would wait for ever. */
+        conn_close(conn, uv_stream_get_write_queue_size((const uv_stream_t *)&conn->tcp) == 0);
     }
 }
 
@@ -508,10 +529,10 @@ static void conn_update_timer(gr_http_conn_t *conn)
         uint64_t deadline = conn->request_started + lim->request_timeout_ms;
         if (conn->timer_mode != TIMER_REQUEST)
             conn_set_timer(conn, TIMER_REQUEST, deadline > now ? deadline - now : 0);
-    } else if (!conn->head && !conn->finishing && !conn->paused) {
-        conn_set_timer(conn, TIMER_IDLE, lim->idle_timeout_ms);
+    } else if (conn->head && uv_stream_get_write_queue_size((const uv_stream_t *)&conn->tcp) == 0) {
+        conn_set_timer(conn, TIMER_NONE, 0); /* handlers are at work */
     } else {
-        conn_set_timer(conn, TIMER_NONE, 0);
+        conn_set_timer(conn, TIMER_IDLE, lim->idle_timeout_ms);
     }
 }
 
@@ -578,8 +599,13 @@ static void conn_close(gr_http_conn_t *conn, int graceful)
     gr_buf_free(&conn->pending);
     if (graceful) {
         conn->shutdown_req.data = conn;
-        if (uv_shutdown(&conn->shutdown_req, (uv_stream_t *)&conn->tcp, on_shutdown) == 0)
+        if (uv_shutdown(&conn->shutdown_req, (uv_stream_t *)&conn->tcp, on_shutdown) == 0) {
+            /* The shutdown waits for the last answers to be written; a
+             * client that does not read them gets cut off after the idle
+             * timeout, like any other client that stalls. */
+            conn_set_timer(conn, TIMER_LINGER, conn->srv->limits.idle_timeout_ms);
             return;
+        }
     }
     conn_close_now(conn);
 }

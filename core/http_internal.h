@@ -23,6 +23,11 @@ typedef struct gr_http_conn gr_http_conn_t;
  * thousands of requests cannot make the host run thousands of handlers. */
 #define GR_HTTP_MAX_PIPELINE 16
 
+/* Bytes of answers waiting to go into the socket past which a connection
+ * stops parsing more requests: a client that pipelines without reading
+ * cannot make the host buffer answers without bound. */
+#define GR_HTTP_MAX_WRITE_BACKLOG (1024u * 1024u)
+
 /* How long a closing connection keeps reading (and discarding) after its
  * last response, so that the client reads that response rather than a
  * reset caused by unread data. */

@@ -3,7 +3,9 @@
 #include "http_server.h"
 
 #include <errno.h>
+#include <http_parser.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +43,11 @@ gr_http_server_t *gr_http_server_new(uv_loop_t *loop, const gr_http_limits_t *li
         srv->limits.request_timeout_ms = def.request_timeout_ms;
     if (!srv->limits.max_connections)
         srv->limits.max_connections = def.max_connections;
+    /* http_parser has its own, process-wide cap on a header block (80 KiB
+     * unless raised); keep it above ours so ours decides, with its 431. */
+    if (srv->limits.max_header_bytes + 4096 > HTTP_MAX_HEADER_SIZE &&
+        srv->limits.max_header_bytes < UINT32_MAX - 4096)
+        http_parser_set_max_header_size((uint32_t)srv->limits.max_header_bytes + 4096);
     srv->routes = routes;
     srv->log = log;
     srv->metrics = metrics;
