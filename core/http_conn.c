@@ -34,12 +34,7 @@
 #include "http_internal.h"
 #include "http_status.h"
 
-typedef enum timer_mode {
-    TIMER_NONE = 0,
-    TIMER_IDLE,
-    TIMER_REQUEST,
-    TIMER_LINGER
-} timer_mode_t;
+typedef enum timer_mode { TIMER_NONE = 0, TIMER_IDLE, TIMER_REQUEST, TIMER_LINGER } timer_mode_t;
 
 struct gr_http_conn {
     uv_tcp_t tcp;
@@ -81,7 +76,10 @@ static void conn_feed(gr_http_conn_t *conn, const char *data, size_t len);
 static void conn_maybe_resume(gr_http_conn_t *conn);
 static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf);
 
-gr_http_conn_t *gr_http_conn_next(gr_http_conn_t *conn) { return conn->next; }
+gr_http_conn_t *gr_http_conn_next(gr_http_conn_t *conn)
+{
+    return conn->next;
+}
 
 /* ---- writing ------------------------------------------------------------- */
 
@@ -187,16 +185,18 @@ static void conn_finish(gr_http_conn_t *conn)
     conn_read_start(conn);
 }
 
-/* Resumes parsing paused for a full queue, once there is room again.  Never
+/* True when the connection should parse no more requests for now: too
+ * many are waiting for answers, or too many answer bytes for the socket. */
+static int conn_backlogged(const gr_http_conn_t *conn)
+{
+    size_t unsent = uv_stream_get_write_queue_size((const uv_stream_t *)&conn->tcp);
+    return conn->queued >= GR_HTTP_MAX_PIPELINE || unsent > GR_HTTP_MAX_WRITE_BACKLOG;
+}
+
+/* Resumes parsing paused for a backlog, once there is room again.  Never
  * from inside the parser (the outer conn_feed checks again when it
  * returns), and as a loop rather than recursion: feeding the kept input can
  * fill the queue, get answered and come back here many times over. */
-static int conn_backlogged(const gr_http_conn_t *conn)
-{
-    return conn->queued >= GR_HTTP_MAX_PIPELINE ||
-           uv_stream_get_write_queue_size((const uv_stream_t *)&conn->tcp) > GR_HTTP_MAX_WRITE_BACKLOG;
-}
-
 static void conn_maybe_resume(gr_http_conn_t *conn)
 {
     if (conn->resuming || conn->in_parse)
@@ -244,7 +244,10 @@ static void conn_flush(gr_http_conn_t *conn)
     }
 }
 
-void gr_http_conn_response_ready(gr_http_conn_t *conn) { conn_flush(conn); }
+void gr_http_conn_response_ready(gr_http_conn_t *conn)
+{
+    conn_flush(conn);
+}
 
 /* Answers the request being parsed (or a new one) with an error, then
  * closes: after bad input the stream can no longer be trusted. */
@@ -381,6 +384,8 @@ static int on_headers_complete(http_parser *p)
         gr_buf_t cont = {0};
         gr_buf_puts(&cont, "HTTP/1.1 100 Continue\r\n\r\n");
         conn_write(conn, &cont);
+        if (conn->closing)
+            return -1; /* the write failed and took cur with it: stop parsing */
     }
     return 0;
 }
@@ -669,8 +674,8 @@ void gr_http_conn_accept(gr_http_server_t *srv)
         }
         gr_buf_t out = {0};
         gr_buf_t body = {0};
-        gr_http_error_body(&body, 503, "the server has too many open connections; retry later",
-                           "", "");
+        gr_http_error_body(&body, 503, "the server has too many open connections; retry later", "",
+                           "");
         gr_buf_printf(&out,
                       "HTTP/1.1 503 Service Unavailable\r\n"
                       "Content-Type: application/json; charset=utf-8\r\n"

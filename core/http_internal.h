@@ -43,11 +43,11 @@ struct gr_http_request {
     struct gr_http_request *prev_in_flight, *next_in_flight;
 
     /* What arrived. */
-    const char *method; /* static string from the parser; "" before it is known */
-    gr_buf_t url;       /* the request target as sent */
-    char *raw_path;     /* the path, still percent-encoded */
-    char *path;         /* the decoded path */
-    gr_strvec_t query;  /* name, value, name, value ... decoded */
+    const char *method;  /* static string from the parser; "" before it is known */
+    gr_buf_t url;        /* the request target as sent */
+    char *raw_path;      /* the path, still percent-encoded */
+    char *path;          /* the decoded path */
+    gr_strvec_t query;   /* name, value, name, value ... decoded */
     gr_strvec_t headers; /* lower-case name, value, ... */
     gr_buf_t body;
     struct json_object *body_json;

@@ -80,10 +80,11 @@ int gr_http_request_parse_target(gr_http_request_t *req, gr_error_t *err)
      * path after the authority. */
     if (url[0] != '/') {
         const char *scheme = strstr(url, "://");
-        path = scheme ? strchr(scheme + 3, '/') : NULL;
-        if (!path)
+        if (!scheme)
             return gr_error_set(err, GR_ERR_INVALID,
                                 "the request target '%s' is not a path starting with '/'", url);
+        const char *authority_end = scheme + 3 + strcspn(scheme + 3, "/?#");
+        path = *authority_end == '/' ? authority_end : "/";
     }
     path_end = path + strcspn(path, "?#");
     if (*path_end == '?') {
@@ -118,9 +119,15 @@ void gr_http_request_add_header(gr_http_request_t *req, char *lower_name, const 
     gr_strvec_push(&req->headers, value);
 }
 
-const char *gr__http_method(const gr_http_request_t *req) { return req->method; }
+const char *gr__http_method(const gr_http_request_t *req)
+{
+    return req->method;
+}
 
-const char *gr__http_path(const gr_http_request_t *req) { return req->path ? req->path : ""; }
+const char *gr__http_path(const gr_http_request_t *req)
+{
+    return req->path ? req->path : "";
+}
 
 const char *gr__http_param(const gr_http_request_t *req, const char *name)
 {
@@ -227,7 +234,10 @@ struct json_object *gr__http_body_json(gr_http_request_t *req, gr_error_t *err)
     return obj;
 }
 
-int gr__http_aborted(const gr_http_request_t *req) { return req->conn == NULL; }
+int gr__http_aborted(const gr_http_request_t *req)
+{
+    return req->conn == NULL;
+}
 
 /* ---- the answer ---------------------------------------------------------- */
 
@@ -248,8 +258,9 @@ void gr__http_set_header(gr_http_request_t *req, const char *name, const char *v
     if (req->responded || !name || !value)
         return;
     if (!gr__header_name_valid(name) || strpbrk(value, "\r\n")) {
-        gr_log_warn(req->log, "http: %s %s: ignored response header '%s' (bad name or a line "
-                              "break in its value)",
+        gr_log_warn(req->log,
+                    "http: %s %s: ignored response header '%s' (bad name or a line "
+                    "break in its value)",
                     req->method, req->url.data ? req->url.data : "", name);
         return;
     }
@@ -271,8 +282,9 @@ void gr_http_respond_buf(gr_http_request_t *req, int status, const char *content
                          gr_buf_t *body)
 {
     if (req->responded) {
-        gr_log_error(req->log, "http: %s %s was answered twice (%d, then %d); the second answer "
-                               "is dropped",
+        gr_log_error(req->log,
+                     "http: %s %s was answered twice (%d, then %d); the second answer "
+                     "is dropped",
                      req->method, req->url.data ? req->url.data : "", req->status, status);
         gr_buf_free(body);
         return;
@@ -338,7 +350,8 @@ void gr_http_request_write_response(const gr_http_request_t *req, int close, gr_
         gr_buf_printf(out, "Content-Length: %zu\r\n", req->resp_body.len);
     }
     for (size_t i = 0; i + 1 < req->resp_headers.len; i += 2)
-        gr_buf_printf(out, "%s: %s\r\n", req->resp_headers.items[i], req->resp_headers.items[i + 1]);
+        gr_buf_printf(out, "%s: %s\r\n", req->resp_headers.items[i],
+                      req->resp_headers.items[i + 1]);
     if (close)
         gr_buf_puts(out, "Connection: close\r\n");
     else if (req->http_major == 1 && req->http_minor == 0)

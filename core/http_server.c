@@ -79,7 +79,10 @@ gr_http_server_t *gr_http_server_new(uv_loop_t *loop, const gr_http_limits_t *li
     return srv;
 }
 
-static void on_heap_handle_closed(uv_handle_t *h) { free(h); }
+static void on_heap_handle_closed(uv_handle_t *h)
+{
+    free(h);
+}
 
 static void gr__check_drained(gr_http_server_t *srv);
 
@@ -141,9 +144,15 @@ int gr_http_server_listen(gr_http_server_t *srv, const char *host, int port, gr_
     return 0;
 }
 
-int gr_http_server_port(const gr_http_server_t *srv) { return srv->port; }
+int gr_http_server_port(const gr_http_server_t *srv)
+{
+    return srv->port;
+}
 
-size_t gr_http_server_in_flight(const gr_http_server_t *srv) { return srv->nin_flight; }
+size_t gr_http_server_in_flight(const gr_http_server_t *srv)
+{
+    return srv->nin_flight;
+}
 
 /* ---- requests ------------------------------------------------------------ */
 
@@ -349,8 +358,9 @@ void gr_http_server_free(gr_http_server_t *srv)
         return;
     if (srv->nconns) {
         /* Their handles point at srv; freeing now would be a use after free. */
-        gr_log_error(srv->log, "http: gr_http_server_free called with %zu connection(s) open; "
-                               "call it after `drained` ran",
+        gr_log_error(srv->log,
+                     "http: gr_http_server_free called with %zu connection(s) open; "
+                     "call it after `drained` ran",
                      srv->nconns);
         abort();
     }

@@ -173,8 +173,7 @@ static void gr__read_file(static_work_t *w, const char *file)
         w->body.data[w->body.len] = '\0';
         if (w->body.len > GR_STATIC_MAX_FILE) {
             w->status = 500;
-            snprintf(w->message, sizeof w->message, "the file for %.200s grew while read",
-                     w->path);
+            snprintf(w->message, sizeof w->message, "the file for %.200s grew while read", w->path);
             close(fd);
             return;
         }

@@ -17,12 +17,7 @@
 /* Ordered so that a higher value is more specific: at the first position
  * where two matching routes differ, the higher kind wins.  A route that ends
  * where the other has "*" is the more specific of the two. */
-typedef enum seg_kind {
-    SEG_STAR = 0,
-    SEG_PARAM = 1,
-    SEG_LITERAL = 2,
-    SEG_END = 3
-} seg_kind_t;
+typedef enum seg_kind { SEG_STAR = 0, SEG_PARAM = 1, SEG_LITERAL = 2, SEG_END = 3 } seg_kind_t;
 
 typedef struct route_seg {
     seg_kind_t kind;
@@ -58,7 +53,10 @@ static const char *const gr__methods[] = {"GET",   "HEAD",   "POST",   "PUT",
                                           "PATCH", "DELETE", "OPTIONS"};
 #define GR__NMETHODS (sizeof gr__methods / sizeof gr__methods[0])
 
-gr_route_table_t *gr_route_table_new(void) { return gr_xcalloc(1, sizeof(gr_route_table_t)); }
+gr_route_table_t *gr_route_table_new(void)
+{
+    return gr_xcalloc(1, sizeof(gr_route_table_t));
+}
 
 static void gr__route_free(route_t *r)
 {
@@ -85,7 +83,10 @@ void gr_route_table_free(gr_route_table_t *table)
     free(table);
 }
 
-size_t gr_route_table_size(const gr_route_table_t *table) { return table->n; }
+size_t gr_route_table_size(const gr_route_table_t *table)
+{
+    return table->n;
+}
 
 gr_router_t *gr_route_table_router(gr_route_table_t *table, const char *prefix,
                                    const char *plugin_id)
@@ -374,8 +375,7 @@ static int gr__more_specific(const route_t *a, const route_t *b)
     return 0;
 }
 
-static const route_t *gr__best(const gr_route_table_t *t, const char *method,
-                               const path_segs_t *ps)
+static const route_t *gr__best(const gr_route_table_t *t, const char *method, const path_segs_t *ps)
 {
     const route_t *best = NULL;
     for (size_t i = 0; i < t->n; i++) {

@@ -128,7 +128,10 @@ typedef struct pending {
     char tag[32];
 } pending_t;
 
-static void free_pending(uv_handle_t *h) { free(h->data); }
+static void free_pending(uv_handle_t *h)
+{
+    free(h->data);
+}
 
 static void async_fire(uv_timer_t *t)
 {
@@ -313,7 +316,10 @@ static void cl_send_n(client_t *c, const char *s, size_t n)
     }
 }
 
-static void cl_send(client_t *c, const char *s) { cl_send_n(c, s, strlen(s)); }
+static void cl_send(client_t *c, const char *s)
+{
+    cl_send_n(c, s, strlen(s));
+}
 
 /* Reads more into the buffer: bytes read, 0 at EOF, -1 on error/timeout. */
 static ssize_t cl_fill(client_t *c)
@@ -330,7 +336,8 @@ static const char *find_header(const char *head, const char *name)
 {
     static __thread char value[1024];
     size_t nlen = strlen(name);
-    for (const char *line = strstr(head, "\r\n"); line && line[2]; line = strstr(line + 2, "\r\n")) {
+    for (const char *line = strstr(head, "\r\n"); line && line[2];
+         line = strstr(line + 2, "\r\n")) {
         const char *l = line + 2;
         if (strncasecmp(l, name, nlen) == 0 && l[nlen] == ':') {
             const char *v = l + nlen + 1;
@@ -466,8 +473,8 @@ static void client_pipeline(fixture_t *fx)
     char *many = malloc(64 * 80);
     many[0] = '\0';
     for (int i = 0; i < 64; i++)
-        sprintf(many + strlen(many), "GET /api/test/async?ms=%d&tag=t%d HTTP/1.1\r\nHost: t\r\n\r\n",
-                i % 3, i);
+        sprintf(many + strlen(many),
+                "GET /api/test/async?ms=%d&tag=t%d HTTP/1.1\r\nHost: t\r\n\r\n", i % 3, i);
     cl_send(c, many);
     free(many);
     for (int i = 0; i < 64; i++) {
@@ -600,6 +607,13 @@ static void client_params(fixture_t *fx)
     CHECK_STR(json_str(o, "header"), "first, second");
     CHECK_STR(json_str(o, "missing"), "true");
     json_object_put(o);
+
+    /* The absolute form proxies send names the same resource. */
+    cl_send(c, "GET http://example.test/api/test/items/abs?q=z HTTP/1.1\r\nHost: t\r\n\r\n");
+    REQUIRE(cl_response(c, r, 0) == 0);
+    CHECK(r->status == 200);
+    CHECK_CONTAINS(r->body, "\"id\":\"abs\"");
+    CHECK_CONTAINS(r->body, "\"q\":[\"z\"]");
 
     /* A malformed escape in the path is the client's error. */
     cl_send(c, "GET /api/test/items/%zz HTTP/1.1\r\nHost: t\r\n\r\n");
@@ -892,8 +906,8 @@ static void make_site(void)
     mkdir(path, 0755);
     write_file("web/index.html", "<html>app</html>");
     write_file("web/docs/index.html", "<html>docs</html>");
-    static const char *const files[] = {"app.js",  "style.css", "data.json", "logo.svg",
-                                        "img.png", "favicon.ico", "app.js.map", "robots.txt",
+    static const char *const files[] = {"app.js",   "style.css",   "data.json",  "logo.svg",
+                                        "img.png",  "favicon.ico", "app.js.map", "robots.txt",
                                         "mod.wasm", "blob.bin"};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         char rel[64];
@@ -996,12 +1010,18 @@ static void client_static(fixture_t *fx)
 
     /* Escapes, plain and encoded, and symlinks out: never the secret. */
     static const char *const attacks[] = {
-        "/../outside/secret.txt",       "/%2e%2e/outside/secret.txt",
-        "/%2E%2E%2Foutside%2Fsecret.txt", "/docs/..%2f..%2foutside/secret.txt",
-        "/docs/%2e%2e/%2e%2e/web-evil.txt", "/escape/secret.txt",
-        "/link.txt",                    "/./app.js/../../outside/secret.txt",
-        "/..",                          "/../outside",
-        "/escape",                      "/%2e%2e%2f%2e%2e%2fetc%2fpasswd",
+        "/../outside/secret.txt",
+        "/%2e%2e/outside/secret.txt",
+        "/%2E%2E%2Foutside%2Fsecret.txt",
+        "/docs/..%2f..%2foutside/secret.txt",
+        "/docs/%2e%2e/%2e%2e/web-evil.txt",
+        "/escape/secret.txt",
+        "/link.txt",
+        "/./app.js/../../outside/secret.txt",
+        "/..",
+        "/../outside",
+        "/escape",
+        "/%2e%2e%2f%2e%2e%2fetc%2fpasswd",
     };
     for (size_t i = 0; i < sizeof attacks / sizeof attacks[0]; i++) {
         get(c, r, "GET", attacks[i]);
@@ -1246,8 +1266,8 @@ static gr_metric_t *fake_labels(gr_metric_t *family, const char *const *values)
 static void fake_add(gr_metric_t *metric, double delta)
 {
     fake_metric_t *m = (fake_metric_t *)metric;
-    snprintf(g_fake_log + strlen(g_fake_log), sizeof g_fake_log - strlen(g_fake_log),
-             "%s{%s}+%g\n", m->name, m->labels, delta);
+    snprintf(g_fake_log + strlen(g_fake_log), sizeof g_fake_log - strlen(g_fake_log), "%s{%s}+%g\n",
+             m->name, m->labels, delta);
 }
 
 static void fake_observe(gr_metric_t *metric, double value)
@@ -1312,8 +1332,7 @@ TEST_MAIN(TEST_ENTRY(keep_alive_serves_several_requests_on_one_connection),
           TEST_ENTRY(async_handler_answers_from_a_timer),
           TEST_ENTRY(limits_answer_431_413_and_400_with_json),
           TEST_ENTRY(idle_and_slow_connections_time_out),
-          TEST_ENTRY(connections_past_the_cap_get_503),
-          TEST_ENTRY(static_files_are_served_safely),
+          TEST_ENTRY(connections_past_the_cap_get_503), TEST_ENTRY(static_files_are_served_safely),
           TEST_ENTRY(shutdown_drains_in_flight_requests_then_calls_drained),
           TEST_ENTRY(drain_timeout_closes_connections_and_late_answers_are_safe),
           TEST_ENTRY(client_disconnect_before_an_async_answer_is_safe),

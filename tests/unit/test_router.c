@@ -3,10 +3,22 @@
 #include "test.h"
 
 /* Handlers are only compared by address; each stands for a route. */
-static void h_a(gr_http_request_t *req, void *ud) { (void)req, (void)ud; }
-static void h_b(gr_http_request_t *req, void *ud) { (void)req, (void)ud; }
-static void h_c(gr_http_request_t *req, void *ud) { (void)req, (void)ud; }
-static void h_d(gr_http_request_t *req, void *ud) { (void)req, (void)ud; }
+static void h_a(gr_http_request_t *req, void *ud)
+{
+    (void)req, (void)ud;
+}
+static void h_b(gr_http_request_t *req, void *ud)
+{
+    (void)req, (void)ud;
+}
+static void h_c(gr_http_request_t *req, void *ud)
+{
+    (void)req, (void)ud;
+}
+static void h_d(gr_http_request_t *req, void *ud)
+{
+    (void)req, (void)ud;
+}
 
 static const char *param(const gr_route_match_t *m, const char *name)
 {
@@ -38,8 +50,9 @@ TEST(params_are_captured_and_decoded_per_segment)
             0);
     gr_route_match_t m;
     char allow[64];
-    REQUIRE(gr_route_table_match(t, "GET", "/api/catalog/entities/by-name/component/default/my%20svc",
-                                 &m, allow, sizeof allow) == GR_ROUTE_FOUND);
+    REQUIRE(gr_route_table_match(t, "GET",
+                                 "/api/catalog/entities/by-name/component/default/my%20svc", &m,
+                                 allow, sizeof allow) == GR_ROUTE_FOUND);
     CHECK(m.handler == h_a);
     CHECK(m.user_data == &ud);
     CHECK_STR(m.plugin_id, "catalog");
@@ -96,11 +109,11 @@ TEST(more_specific_position_wins_and_param_beats_star)
     REQUIRE(gr_router_add(r, "GET", "/a/:x/c", h_c, NULL, &err) == 0);
     REQUIRE(gr_router_add(r, "GET", "/:y/b/c", h_d, NULL, &err) == 0);
 
-    CHECK(find(t, "GET", "/a/q") == h_b);        /* param beats star */
-    CHECK(find(t, "GET", "/a/q/r/s") == h_a);    /* only star takes three */
-    CHECK(find(t, "GET", "/a/b/c") == h_c);      /* literal "a" first beats ":y" */
+    CHECK(find(t, "GET", "/a/q") == h_b);     /* param beats star */
+    CHECK(find(t, "GET", "/a/q/r/s") == h_a); /* only star takes three */
+    CHECK(find(t, "GET", "/a/b/c") == h_c);   /* literal "a" first beats ":y" */
     CHECK(find(t, "GET", "/z/b/c") == h_d);
-    CHECK(find(t, "GET", "/a") == h_a);          /* star takes zero segments */
+    CHECK(find(t, "GET", "/a") == h_a); /* star takes zero segments */
     gr_route_table_free(t);
 }
 
