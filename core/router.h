@@ -5,7 +5,17 @@
  * instance metadata) use a router with an empty prefix.  Patterns are split
  * into segments: literal, ":name" (one segment, captured) or a final "*"
  * (the rest, captured as "*").  Literal segments win over parameters, so
- * /entities/by-query beats /entities/:id whatever the order of adding. */
+ * /entities/by-query beats /entities/:id whatever the order of adding, and
+ * a parameter beats "*".
+ *
+ * Paths are matched segment by segment, each segment percent-decoded after
+ * splitting, so an encoded slash ("%2F") stays inside one parameter.  One
+ * trailing slash is ignored on patterns and on paths ("/entities/" matches
+ * "/entities"); an empty segment inside a path ("/a//b") matches no literal
+ * and no parameter.  A final "*" matches zero or more segments: the pattern
+ * "/files" + "/" + "*" matches "/files" (with "*" = "") and "/files/a/b"
+ * (with "*" = "a/b").
+ * A GET route also answers HEAD unless a HEAD route matches. */
 #ifndef GR_CORE_ROUTER_H
 #define GR_CORE_ROUTER_H
 
@@ -39,12 +49,16 @@ gr_route_table_t *gr_route_table_new(void);
 void gr_route_table_free(gr_route_table_t *table);  /* frees its routers too */
 
 /* A router adding routes under `prefix` ("" or "/api/<pluginId>"), owned by the table. */
+size_t gr_route_table_size(const gr_route_table_t *table); /* number of routes */
+
 gr_router_t *gr_route_table_router(gr_route_table_t *table, const char *prefix,
                                    const char *plugin_id);
 
-/* Matches a decoded path.  On GR_ROUTE_FOUND fills *match (release it with
+/* Matches a request path, still percent-encoded and without the query
+ * string.  On GR_ROUTE_FOUND fills *match (release it with
  * gr_route_match_clear); on GR_ROUTE_METHOD_NOT_ALLOWED writes the allowed
- * methods ("GET, POST") into allow. */
+ * methods ("GET, HEAD, POST") into allow.  A path with a malformed escape
+ * matches nothing. */
 gr_route_result_t gr_route_table_match(const gr_route_table_t *table, const char *method,
                                        const char *path, gr_route_match_t *match, char *allow,
                                        size_t allow_len);
