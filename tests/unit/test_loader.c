@@ -21,7 +21,7 @@ TEST(opens_a_good_plugin_and_reads_its_descriptor)
     CHECK(m.desc->kind == GR_KIND_PLUGIN);
     gr_loader_close(&m);
 
-    REQUIRE(open_fixture(FIXTURE("alpha_extra"), &m, &err) == 0);
+    REQUIRE(open_fixture(FIXTURE("alpha-extra"), &m, &err) == 0);
     CHECK_STR(m.display_id, "alpha.extra");
     gr_loader_close(&m);
 }
@@ -33,12 +33,12 @@ TEST(refuses_each_bad_file_with_a_clear_message)
         int code;
         const char *says;
     } cases[] = {
-        {FIXTURE("bad_abi"), GR_ERR_UNSUPPORTED, "built for module ABI version 999, but this host speaks version 1"},
-        {FIXTURE("bad_magic"), GR_ERR_INVALID, "bad descriptor magic 0x12345678"},
-        {FIXTURE("newer_sdk"), GR_ERR_UNSUPPORTED, "newer SDK than this host"},
-        {FIXTURE("no_entry"), GR_ERR_INVALID, "does not export gr_module_entry()"},
-        {FIXTURE("bad_id"), GR_ERR_INVALID, "plugin id 'Bad_Id' does not match"},
-        {FIXTURE("undefined_symbol"), GR_ERR_IO, "gr_fixture_symbol_that_does_not_exist"},
+        {FIXTURE("bad-abi"), GR_ERR_UNSUPPORTED, "built for module ABI version 999, but this host speaks version 1"},
+        {FIXTURE("bad-magic"), GR_ERR_INVALID, "bad descriptor magic 0x12345678"},
+        {FIXTURE("newer-sdk"), GR_ERR_UNSUPPORTED, "newer SDK than this host"},
+        {FIXTURE("no-entry"), GR_ERR_INVALID, "does not export gr_module_entry()"},
+        {FIXTURE("bad-id"), GR_ERR_INVALID, "plugin id 'Bad_Id' does not match"},
+        {FIXTURE("undefined-symbol"), GR_ERR_IO, "gr_fixture_symbol_that_does_not_exist"},
         {GR_TEST_FIXTURE_MODULES "/does-not-exist.so", GR_ERR_IO, "cannot load module"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -105,10 +105,10 @@ TEST(orders_modules_before_their_plugin_and_dependencies_first)
 {
     char out[1024];
     /* The config's order must not matter. */
-    const char *a[] = {"beta", "alpha", "alpha_extra"};
+    const char *a[] = {"beta", "alpha", "alpha-extra"};
     order_of(a, 3, out, sizeof out);
     CHECK_STR(out, "alpha.extra alpha beta");
-    const char *b[] = {"alpha_extra", "beta", "alpha"};
+    const char *b[] = {"alpha-extra", "beta", "alpha"};
     order_of(b, 3, out, sizeof out);
     CHECK_STR(out, "alpha.extra alpha beta");
 }
@@ -116,17 +116,17 @@ TEST(orders_modules_before_their_plugin_and_dependencies_first)
 TEST(refuses_bad_sets)
 {
     char out[1024];
-    const char *cycle[] = {"cycle_a", "cycle_b"};
+    const char *cycle[] = {"cycle-a", "cycle-b"};
     order_of(cycle, 2, out, sizeof out);
     CHECK_CONTAINS(out, "error: dependency cycle among: cycle-a (");
     CHECK_CONTAINS(out, "cycle-b (");
 
-    const char *dup[] = {"alpha", "dup_alpha"};
+    const char *dup[] = {"alpha", "dup-alpha"};
     order_of(dup, 2, out, sizeof out);
     CHECK_CONTAINS(out, "error: duplicate id 'alpha': declared by");
-    CHECK_CONTAINS(out, "dup_alpha.so");
+    CHECK_CONTAINS(out, "dup-alpha.so");
 
-    const char *missing[] = {"needs_missing"};
+    const char *missing[] = {"needs-missing"};
     order_of(missing, 1, out, sizeof out);
     CHECK_CONTAINS(out, "depends on plugin 'nonexistent', which no loaded module provides");
 
