@@ -7,6 +7,7 @@
 
 #include <json-c/json.h>
 
+#include "api_impl.h"
 #include "host_internal.h"
 #include "sd_notify.h"
 #include "version.h"
@@ -78,10 +79,6 @@ static const gr_config_field_t gr__backend_fields[] = {
     {.key = "workingDirectory", .type = GR_CONFIG_ANY},
     {0}};
 
-static const gr_config_field_t gr__root_fields[] = {
-    {.key = "backend", .type = GR_CONFIG_OBJECT, .fields = gr__backend_fields},
-    {0}};
-
 static const char *const gr__known_top_level[] = {
     "app", "backend", "modules", "integrations", "organization", "auth", "proxy", "techdocs",
     "permission", "scaffolder", "search", "kubernetes", NULL};
@@ -151,7 +148,7 @@ int gr_host_modules_open(gr_config_doc_t *doc, const gr_strvec_t *dirs, gr_modul
 size_t gr_host_config_check(gr_config_doc_t *doc, gr_module_file_t *mods, size_t count,
                             gr_strvec_t *problems, gr_strvec_t *warnings)
 {
-    size_t nproblems = gr_config_doc_validate(doc, NULL, gr__root_fields, problems);
+    size_t nproblems = gr_config_doc_validate(doc, "backend", gr__backend_fields, problems);
     gr_strvec_t known = {0};
     for (const char *const *k = gr__known_top_level; *k; k++)
         gr_strvec_push(&known, *k);
@@ -635,7 +632,9 @@ void gr_host_default_module_dirs(gr_strvec_t *dirs)
     gr_strvec_push(dirs, GR_MODULE_INSTALL_DIR);
 }
 
-static void gr__host_free(gr_host_t *host)
+/* Frees the services that own loop handles; the loop must run once more
+ * afterwards so their handles finish closing. */
+static void gr__host_free_services(gr_host_t *host)
 {
     if (host->http)
         gr_http_server_free(host->http);
@@ -643,6 +642,13 @@ static void gr__host_free(gr_host_t *host)
         gr_scheduler_host_free(host->scheduler);
     if (host->work)
         gr_work_pool_free(host->work);
+    host->http = NULL;
+    host->scheduler = NULL;
+    host->work = NULL;
+}
+
+static void gr__host_free(gr_host_t *host)
+{
     for (size_t i = 0; i < host->nslots; i++) {
         gr_slot_t *slot = &host->slots[i];
         gr_log_free(slot->ctx.log);
@@ -701,7 +707,7 @@ int gr_host_serve(const gr_host_options_t *options)
         gr__begin_shutdown(&host, 1);
     }
     uv_run(&host.loop, UV_RUN_DEFAULT);
-    /* Handles closed in shutdown finish closing here. */
+    gr__host_free_services(&host);
     uv_run(&host.loop, UV_RUN_DEFAULT);
 
     int exit_code = host.exit_code;

@@ -9,7 +9,7 @@ set -uo pipefail
 
 fx="$GR_FIXTURE_MODULE_DIR"
 
-write_config() { # $1 = greeting, $2 = extra yaml appended
+write_config() { # $1 = greeting, $2 = extra yaml appended (optional)
   cat >"$work/app-config.yaml" <<EOF
 backend:
   listen: { host: 127.0.0.1, port: 0 }
@@ -22,7 +22,7 @@ modules:
   - path: $fx/alpha-extra.so
 alpha:
   greeting: "$1"
-$2
+${2:-}
 EOF
 }
 
@@ -45,7 +45,7 @@ expect_body_contains '"name":"NotFoundError"' /api/nope
 metrics=$(get /metrics)
 check_contains "$metrics" 'http_requests_total' "metrics count requests"
 check_contains "$metrics" 'greenroom_event_loop_lag_seconds' "metrics show loop lag"
-check_contains "$(cat "$log")" 'alpha.extra' "log lines name the module"
+check_contains "$(cat "$log")" 'info  alpha alpha started with 1 widgets' "module inits before its plugin; lines name the plugin"
 
 # ---- SIGHUP with a valid config --------------------------------------------
 write_config "hello two"
@@ -139,7 +139,9 @@ cat >"$work/secret.yaml" <<EOF
 backend:
   database:
     client: pg
-    connection: { host: localhost, password: \${GR_TEST_SECRET} }
+    connection:
+      host: localhost
+      password: \${GR_TEST_SECRET}
 EOF
 out=$("$GR_BINARY" config print --redact -c "$work/secret.yaml" 2>&1)
 check_contains "$out" "[REDACTED]" "config print --redact hides the password"
