@@ -30,7 +30,8 @@ static inline const char *gr_http_method(const gr_http_request_t *req)
     return GR__API(req)->http_method(req);
 }
 
-/* The decoded path, without the query string. */
+/* The full decoded path, prefix included ("/api/catalog/entities"), without
+ * the query string. */
 static inline const char *gr_http_path(const gr_http_request_t *req)
 {
     return GR__API(req)->http_path(req);

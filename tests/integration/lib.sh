@@ -10,9 +10,17 @@ port=""
 passed=0
 failed=0
 
+finished=0
 cleanup() {
+  local code=$?
   [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null
   rm -rf "$work"
+  # A script that stops before `finish` (a syntax error, a missing helper)
+  # must not pass by exiting 0.
+  if [ "$finished" -eq 0 ]; then
+    echo "FAIL the test script ended before finish (exit $code)"
+    exit 1
+  fi
 }
 trap cleanup EXIT
 
@@ -82,6 +90,7 @@ run_host_expect_exit() {
 }
 
 finish() {
+  finished=1
   echo "$passed passed, $failed failed"
   [ "$failed" -eq 0 ]
   exit $?
