@@ -257,8 +257,8 @@ int gr__router_add(gr_router_t *router, const char *method, const char *pattern,
     if (full.len == 0)
         gr_buf_puts(&full, "/");
 
-    route_seg_t *segs;
-    size_t nsegs;
+    route_seg_t *segs = NULL;
+    size_t nsegs = 0;
     int rc = gr__pattern_parse(full.data, &segs, &nsegs, err);
     if (rc < 0) {
         gr_buf_free(&full);
