@@ -110,6 +110,35 @@ expect_body_contains '"status":"failed"' /.backstage/instanceMetadata/v1/info
 expect_body_contains 'pong' /api/beta/ping
 stop_host
 
+# ---- modules by name, JSON logs, secrets redacted -----------------------------
+export GR_SECRET_GREETING="very-secret-greeting"
+cat >"$work/named.yaml" <<EOF
+backend:
+  listen: { host: 127.0.0.1, port: 0 }
+  database: { client: none }
+  log: { format: json }
+modules: [alpha, alpha-extra]
+alpha:
+  greeting: { \$env: GR_SECRET_GREETING }
+EOF
+start_host -c "$work/named.yaml" --module-dir "$fx"
+expect_body_contains '"extra-widget"' /api/alpha/widgets
+check_contains "$(cat "$log")" "alpha greeting is '[REDACTED]'" "a secret from \$env is redacted in logs"
+check_not_contains "$(cat "$log")" "very-secret-greeting" "the secret never reaches the log"
+check_contains "$(head -n 1 "$log")" '{"timestamp":"' "json log lines"
+check_contains "$(cat "$log")" '"plugin":"alpha"' "json lines name the plugin"
+stop_host
+
+# ---- an extension point nobody provides refuses start-up ---------------------------
+cat >"$work/missing-point.yaml" <<EOF
+backend: { listen: { port: 0 }, database: { client: none } }
+modules: [alpha, uses-missing-point]
+alpha: { greeting: hi }
+EOF
+run_host_expect_exit 1 -c "$work/missing-point.yaml" --module-dir "$fx"
+check_contains "$(cat "$log")" "uses extension point 'alpha.gadgets', which its plugin did not provide" "missing extension point named"
+check_contains "$(cat "$log")" "uses-missing-point.so" "and the file named"
+
 # ---- the CLI ---------------------------------------------------------------------
 out=$("$GR_BINARY" version)
 check_contains "$out" "module ABI 1" "version prints the ABI"
