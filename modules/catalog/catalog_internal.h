@@ -12,8 +12,8 @@
 
 /* Position maps: built by the parsers, read by catalog_doc_locate. */
 catalog_posmap_t *catalog__posmap_new(void);
-void catalog__posmap_add(catalog_posmap_t *map, const char *path, size_t path_len,
-                         uint32_t line, uint32_t column);
+void catalog__posmap_add(catalog_posmap_t *map, const char *path, size_t path_len, uint32_t line,
+                         uint32_t column);
 void catalog__posmap_free(catalog_posmap_t *map);
 
 /* Appends a parsed document to the file; takes ownership of entity and
@@ -23,9 +23,9 @@ void catalog__file_add_doc(catalog_file_t *file, struct json_object *entity, uin
 
 /* Appends an issue that already has a position. */
 __attribute__((format(printf, 5, 6))) void catalog__issues_add_at(catalog_issues_t *issues,
-                                                                  const char *path,
-                                                                  uint32_t line, uint32_t column,
-                                                                  const char *fmt, ...);
+                                                                  const char *path, uint32_t line,
+                                                                  uint32_t column, const char *fmt,
+                                                                  ...);
 
 /* "a string", "a number", "a list", ... for messages about wrong types. */
 const char *catalog__json_type_phrase(struct json_object *value);

@@ -50,9 +50,8 @@ typedef struct catalog_issues {
 } catalog_issues_t;
 
 /* Appends an issue without a position; the message is printf-formatted. */
-__attribute__((format(printf, 3, 4))) void catalog_issues_add(catalog_issues_t *issues,
-                                                              const char *path,
-                                                              const char *fmt, ...);
+__attribute__((format(printf, 3, 4))) void
+catalog_issues_add(catalog_issues_t *issues, const char *path, const char *fmt, ...);
 void catalog_issues_free(catalog_issues_t *issues);
 
 /* Returns a new string "file:line:col: message" ("file: message" when the
@@ -66,9 +65,9 @@ typedef struct catalog_posmap catalog_posmap_t;
 
 /* One entity read from a file.  The document root is always a JSON object. */
 typedef struct catalog_doc {
-    struct json_object *entity;  /* owned by the file; take a reference to keep it */
-    uint32_t index;              /* 0-based ordinal of the document in its file */
-    uint32_t line;               /* where the document's content starts, 1-based */
+    struct json_object *entity; /* owned by the file; take a reference to keep it */
+    uint32_t index;             /* 0-based ordinal of the document in its file */
+    uint32_t line;              /* where the document's content starts, 1-based */
     uint32_t column;
     catalog_posmap_t *positions; /* owned; see catalog_doc_locate */
 } catalog_doc_t;

@@ -99,7 +99,10 @@ struct catalog_posmap {
     size_t cap;
 };
 
-catalog_posmap_t *catalog__posmap_new(void) { return gr_xcalloc(1, sizeof(catalog_posmap_t)); }
+catalog_posmap_t *catalog__posmap_new(void)
+{
+    return gr_xcalloc(1, sizeof(catalog_posmap_t));
+}
 
 void catalog__posmap_add(catalog_posmap_t *map, const char *path, size_t path_len, uint32_t line,
                          uint32_t column)

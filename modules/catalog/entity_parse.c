@@ -74,7 +74,10 @@ static uint32_t catalog__line(const catalog__yaml_t *p, yaml_mark_t m)
     return p->line_base + (uint32_t)m.line + 1;
 }
 
-static uint32_t catalog__col(yaml_mark_t m) { return (uint32_t)m.column + 1; }
+static uint32_t catalog__col(yaml_mark_t m)
+{
+    return (uint32_t)m.column + 1;
+}
 
 /* ---- document state --------------------------------------------------------- */
 
@@ -109,9 +112,8 @@ static void catalog__doc_begin(catalog__yaml_t *p, yaml_mark_t start)
 
 /* Records the document's one error and drops what was built of it; the
  * events up to its end are then read and ignored. */
-__attribute__((format(printf, 3, 4))) static void catalog__doc_fail(catalog__yaml_t *p,
-                                                                    yaml_mark_t m,
-                                                                    const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void
+catalog__doc_fail(catalog__yaml_t *p, yaml_mark_t m, const char *fmt, ...)
 {
     if (p->doc_failed)
         return;
@@ -213,7 +215,13 @@ static int catalog__is_float_text(const char *s)
     return *s == '\0';
 }
 
-typedef enum { CATALOG__T_STR, CATALOG__T_NULL, CATALOG__T_BOOL, CATALOG__T_INT, CATALOG__T_FLOAT } catalog__type_t;
+typedef enum {
+    CATALOG__T_STR,
+    CATALOG__T_NULL,
+    CATALOG__T_BOOL,
+    CATALOG__T_INT,
+    CATALOG__T_FLOAT
+} catalog__type_t;
 
 /* Resolves a plain scalar by the YAML 1.2 core schema.  Sets *out to the
  * value (NULL for null) and returns its type. */
@@ -392,8 +400,8 @@ static void catalog__on_key(catalog__yaml_t *p, const yaml_event_t *ev)
     }
     catalog__frame_t *top = &p->stack[p->depth - 1];
     if (json_object_object_get_ex(top->node, key, NULL)) {
-        catalog__doc_fail(p, ev->start_mark, "duplicate key '%s' in %s; keys must be unique",
-                          key, catalog__where(p, where, sizeof where));
+        catalog__doc_fail(p, ev->start_mark, "duplicate key '%s' in %s; keys must be unique", key,
+                          catalog__where(p, where, sizeof where));
         return;
     }
     top->key = gr_xstrdup(key);
@@ -504,8 +512,7 @@ static void catalog__on_node(catalog__yaml_t *p, const yaml_event_t *ev)
         catalog__root_check(p, ev->end_mark);
         return;
     }
-    default:
-        return;
+    default: return;
     }
 }
 
@@ -601,8 +608,8 @@ static size_t catalog__on_syntax_error(catalog__yaml_t *p, size_t *resume_line)
         if (y->context)
             gr_buf_printf(&b, " (%s that starts at line %u, column %u)", y->context,
                           catalog__line(p, y->context_mark), catalog__col(y->context_mark));
-        catalog__issues_add_at(&p->file->errors, "", p->line_base + (uint32_t)err_line + 1,
-                               column, "%s", b.data);
+        catalog__issues_add_at(&p->file->errors, "", p->line_base + (uint32_t)err_line + 1, column,
+                               "%s", b.data);
         gr_buf_free(&b);
     }
     p->doc_index++;

@@ -127,8 +127,8 @@ static void catalog__scan_string(catalog__scan_t *sc, gr_buf_t *out)
 
 static void catalog__scan_value(catalog__scan_t *sc)
 {
-    catalog__posmap_add(sc->positions, sc->path.data ? sc->path.data : "", sc->path.len,
-                        sc->line, sc->column);
+    catalog__posmap_add(sc->positions, sc->path.data ? sc->path.data : "", sc->path.len, sc->line,
+                        sc->column);
     if (sc->i >= sc->len)
         return;
     char c = sc->s[sc->i];
@@ -239,7 +239,11 @@ int catalog_file_parse_json(catalog_file_t *out, const char *path, const char *d
         return GR_ERR_INVALID;
     }
     catalog__scan_t sc = {
-        .s = data, .len = len, .i = start, .line = line, .column = column,
+        .s = data,
+        .len = len,
+        .i = start,
+        .line = line,
+        .column = column,
         .positions = catalog__posmap_new(),
     };
     catalog__scan_value(&sc);

@@ -35,10 +35,10 @@ int catalog_ref_parse(catalog_ref_t *out, const char *text, const char *default_
                             "component:%s)",
                             text, text, text);
     out->kind = colon ? gr_xstrndup(text, (size_t)(colon - text)) : gr_xstrdup(default_kind);
-    out->namespace = slash ? gr_xstrndup(ns_start, (size_t)(slash - ns_start))
-                           : gr_xstrdup(default_namespace && *default_namespace
-                                            ? default_namespace
-                                            : CATALOG_DEFAULT_NAMESPACE);
+    out->namespace =
+        slash ? gr_xstrndup(ns_start, (size_t)(slash - ns_start))
+              : gr_xstrdup(default_namespace && *default_namespace ? default_namespace
+                                                                   : CATALOG_DEFAULT_NAMESPACE);
     out->name = gr_xstrdup(name);
     return 0;
 }
@@ -103,4 +103,7 @@ char *catalog_ref_of_entity(struct json_object *entity)
     return catalog_ref_string(kind, catalog__string_at(meta, "namespace"), name);
 }
 
-int catalog_ref_equal(const char *a, const char *b) { return strcasecmp(a, b) == 0; }
+int catalog_ref_equal(const char *a, const char *b)
+{
+    return strcasecmp(a, b) == 0;
+}

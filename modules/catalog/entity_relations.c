@@ -71,7 +71,8 @@ static void catalog__add(catalog_relations_t *out, char *source, const char *typ
 {
     for (size_t i = 0; i < out->len; i++) {
         const catalog_relation_t *r = &out->items[i];
-        if (strcmp(r->type, type) == 0 && strcmp(r->source, source) == 0 && strcmp(r->target, target) == 0) {
+        if (strcmp(r->type, type) == 0 && strcmp(r->source, source) == 0 &&
+            strcmp(r->target, target) == 0) {
             free(source);
             free(target);
             return;
@@ -91,9 +92,9 @@ static void catalog__emit(catalog_relations_t *out, const char *self, const char
     catalog__add(out, gr_xstrdup(target), catalog_relation_inverse(type), gr_xstrdup(self));
 }
 
-static void catalog__emit_ref(catalog_relations_t *out, catalog_issues_t *issues,
-                              const char *self, const char *ns, const catalog__rel_rule_t *rule,
-                              const char *path, struct json_object *value)
+static void catalog__emit_ref(catalog_relations_t *out, catalog_issues_t *issues, const char *self,
+                              const char *ns, const catalog__rel_rule_t *rule, const char *path,
+                              struct json_object *value)
 {
     if (!json_object_is_type(value, json_type_string)) {
         catalog_issues_add(issues, path, "%s must be an entity reference, not %s", path,

@@ -24,7 +24,10 @@
 
 /* ---- Backstage's format rules --------------------------------------------------- */
 
-static int catalog__alnum(char c) { return isascii((unsigned char)c) && isalnum((unsigned char)c); }
+static int catalog__alnum(char c)
+{
+    return isascii((unsigned char)c) && isalnum((unsigned char)c);
+}
 
 /* ^[a-z0-9]+(-[a-z0-9]+)*$, 1..63 characters (CommonValidatorFunctions.isValidDnsLabel). */
 static int catalog__is_dns_label(const char *s, size_t len)
@@ -135,7 +138,8 @@ static int catalog__is_url(const char *s)
             return 0;
     static const char *const special[] = {"http", "https", "ftp", "ws", "wss"};
     for (size_t i = 0; i < sizeof special / sizeof special[0]; i++) {
-        if (strlen(special[i]) == (size_t)(p - s) && strncasecmp(s, special[i], (size_t)(p - s)) == 0) {
+        if (strlen(special[i]) == (size_t)(p - s) &&
+            strncasecmp(s, special[i], (size_t)(p - s)) == 0) {
             const char *host = p + 1;
             while (*host == '/')
                 host++;
@@ -175,9 +179,8 @@ static char *catalog__quote(const char *s)
     return gr_xasprintf("'%.*s...'", CATALOG__QUOTE_MAX, s);
 }
 
-__attribute__((format(printf, 3, 4))) static void catalog__fail(catalog__check_t *c,
-                                                               const char *path, const char *fmt,
-                                                               ...)
+__attribute__((format(printf, 3, 4))) static void
+catalog__fail(catalog__check_t *c, const char *path, const char *fmt, ...)
 {
     gr_buf_t b = {0};
     gr_buf_puts(&b, path);
@@ -213,20 +216,20 @@ static const char *catalog__index_path(catalog__check_t *c, const char *parent, 
     return c->path.data;
 }
 
-#define CATALOG__NAME_RULE                                                                     \
+#define CATALOG__NAME_RULE                                                                         \
     "sequences of [a-zA-Z0-9] separated by any of [-_.], at most 63 characters in total"
-#define CATALOG__NAMESPACE_RULE                                                                \
+#define CATALOG__NAMESPACE_RULE                                                                    \
     "sequences of [a-z0-9] separated by [-], at most 63 characters in total"
-#define CATALOG__KEY_RULE                                                                      \
-    "a name of " CATALOG__NAME_RULE ", optionally after a DNS subdomain prefix and '/' (such "   \
+#define CATALOG__KEY_RULE                                                                          \
+    "a name of " CATALOG__NAME_RULE ", optionally after a DNS subdomain prefix and '/' (such "     \
     "as backstage.io/techdocs-ref)"
 
 /* Returns the member when it exists with the wanted type, and reports a
  * wrong type.  `required` also reports its absence. */
 static struct json_object *catalog__member(catalog__check_t *c, struct json_object *obj,
-                                           const char *parent, const char *key,
-                                           enum json_type type, int required,
-                                           const char *type_phrase, const char *context)
+                                           const char *parent, const char *key, enum json_type type,
+                                           int required, const char *type_phrase,
+                                           const char *context)
 {
     struct json_object *v = NULL;
     const char *path = parent && *parent ? catalog__child_path(c, parent, key) : key;
@@ -343,8 +346,7 @@ static void catalog__check_metadata(catalog__check_t *c, struct json_object *met
     v = catalog__member(c, meta, "metadata", "labels", json_type_object, 0, "a mapping", NULL);
     if (v)
         catalog__check_string_map(c, v, "metadata.labels", 1);
-    v = catalog__member(c, meta, "metadata", "annotations", json_type_object, 0, "a mapping",
-                        NULL);
+    v = catalog__member(c, meta, "metadata", "annotations", json_type_object, 0, "a mapping", NULL);
     if (v)
         catalog__check_string_map(c, v, "metadata.annotations", 0);
 
@@ -369,10 +371,10 @@ static void catalog__check_metadata(catalog__check_t *c, struct json_object *met
 /* ---- kind schemas --------------------------------------------------------------- */
 
 typedef enum {
-    CATALOG__F_STRING,   /* a non-empty string (or a placeholder) */
-    CATALOG__F_STRINGS,  /* a list of non-empty strings */
-    CATALOG__F_OBJECT,   /* a mapping */
-    CATALOG__F_REMOTES,  /* a non-empty list of {type, url} mappings */
+    CATALOG__F_STRING,  /* a non-empty string (or a placeholder) */
+    CATALOG__F_STRINGS, /* a list of non-empty strings */
+    CATALOG__F_OBJECT,  /* a mapping */
+    CATALOG__F_REMOTES, /* a non-empty list of {type, url} mappings */
 } catalog__field_type_t;
 
 typedef struct catalog__field {
@@ -386,55 +388,66 @@ typedef struct catalog__kind {
     const catalog__field_t *fields;
 } catalog__kind_t;
 
-#define CATALOG__END {NULL, 0, 0}
+#define CATALOG__END                                                                               \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
 /* From the v1alpha1 kind schemas of @backstage/catalog-model, including
  * the fields added since (Component and Resource dependencyOf, Domain
  * subdomainOf, System and Domain type).  User.memberOf is optional since
  * Backstage made it so. */
 static const catalog__field_t catalog__component[] = {
-    {"type", CATALOG__F_STRING, 1},         {"lifecycle", CATALOG__F_STRING, 1},
-    {"owner", CATALOG__F_STRING, 1},        {"system", CATALOG__F_STRING, 0},
+    {"type", CATALOG__F_STRING, 1},           {"lifecycle", CATALOG__F_STRING, 1},
+    {"owner", CATALOG__F_STRING, 1},          {"system", CATALOG__F_STRING, 0},
     {"subcomponentOf", CATALOG__F_STRING, 0}, {"providesApis", CATALOG__F_STRINGS, 0},
-    {"consumesApis", CATALOG__F_STRINGS, 0}, {"dependsOn", CATALOG__F_STRINGS, 0},
-    {"dependencyOf", CATALOG__F_STRINGS, 0}, CATALOG__END,
+    {"consumesApis", CATALOG__F_STRINGS, 0},  {"dependsOn", CATALOG__F_STRINGS, 0},
+    {"dependencyOf", CATALOG__F_STRINGS, 0},  CATALOG__END,
 };
 static const catalog__field_t catalog__api[] = {
-    {"type", CATALOG__F_STRING, 1},  {"lifecycle", CATALOG__F_STRING, 1},
-    {"owner", CATALOG__F_STRING, 1}, {"definition", CATALOG__F_STRING, 1},
+    {"type", CATALOG__F_STRING, 1},   {"lifecycle", CATALOG__F_STRING, 1},
+    {"owner", CATALOG__F_STRING, 1},  {"definition", CATALOG__F_STRING, 1},
     {"system", CATALOG__F_STRING, 0}, CATALOG__END,
 };
 /* An API of type mcp-server lists the server's endpoints in place of a
  * definition (API.v1alpha1.mcp-server.schema.json). */
 static const catalog__field_t catalog__api_mcp_server[] = {
-    {"type", CATALOG__F_STRING, 1},  {"lifecycle", CATALOG__F_STRING, 1},
-    {"owner", CATALOG__F_STRING, 1}, {"remotes", CATALOG__F_REMOTES, 1},
+    {"type", CATALOG__F_STRING, 1},   {"lifecycle", CATALOG__F_STRING, 1},
+    {"owner", CATALOG__F_STRING, 1},  {"remotes", CATALOG__F_REMOTES, 1},
     {"system", CATALOG__F_STRING, 0}, CATALOG__END,
 };
 static const catalog__field_t catalog__resource[] = {
-    {"type", CATALOG__F_STRING, 1},         {"owner", CATALOG__F_STRING, 1},
-    {"dependsOn", CATALOG__F_STRINGS, 0},   {"dependencyOf", CATALOG__F_STRINGS, 0},
-    {"system", CATALOG__F_STRING, 0},       CATALOG__END,
+    {"type", CATALOG__F_STRING, 1},       {"owner", CATALOG__F_STRING, 1},
+    {"dependsOn", CATALOG__F_STRINGS, 0}, {"dependencyOf", CATALOG__F_STRINGS, 0},
+    {"system", CATALOG__F_STRING, 0},     CATALOG__END,
 };
 static const catalog__field_t catalog__system[] = {
-    {"owner", CATALOG__F_STRING, 1}, {"domain", CATALOG__F_STRING, 0},
-    {"type", CATALOG__F_STRING, 0},  CATALOG__END,
+    {"owner", CATALOG__F_STRING, 1},
+    {"domain", CATALOG__F_STRING, 0},
+    {"type", CATALOG__F_STRING, 0},
+    CATALOG__END,
 };
 static const catalog__field_t catalog__domain[] = {
-    {"owner", CATALOG__F_STRING, 1}, {"subdomainOf", CATALOG__F_STRING, 0},
-    {"type", CATALOG__F_STRING, 0},  CATALOG__END,
+    {"owner", CATALOG__F_STRING, 1},
+    {"subdomainOf", CATALOG__F_STRING, 0},
+    {"type", CATALOG__F_STRING, 0},
+    CATALOG__END,
 };
 static const catalog__field_t catalog__group[] = {
-    {"type", CATALOG__F_STRING, 1},     {"children", CATALOG__F_STRINGS, 1},
-    {"parent", CATALOG__F_STRING, 0},   {"members", CATALOG__F_STRINGS, 0},
-    {"profile", CATALOG__F_OBJECT, 0},  CATALOG__END,
+    {"type", CATALOG__F_STRING, 1},    {"children", CATALOG__F_STRINGS, 1},
+    {"parent", CATALOG__F_STRING, 0},  {"members", CATALOG__F_STRINGS, 0},
+    {"profile", CATALOG__F_OBJECT, 0}, CATALOG__END,
 };
 static const catalog__field_t catalog__user[] = {
-    {"memberOf", CATALOG__F_STRINGS, 0}, {"profile", CATALOG__F_OBJECT, 0}, CATALOG__END,
+    {"memberOf", CATALOG__F_STRINGS, 0},
+    {"profile", CATALOG__F_OBJECT, 0},
+    CATALOG__END,
 };
 static const catalog__field_t catalog__location[] = {
-    {"type", CATALOG__F_STRING, 0}, {"target", CATALOG__F_STRING, 0},
-    {"targets", CATALOG__F_STRINGS, 0}, CATALOG__END,
+    {"type", CATALOG__F_STRING, 0},
+    {"target", CATALOG__F_STRING, 0},
+    {"targets", CATALOG__F_STRINGS, 0},
+    CATALOG__END,
 };
 
 static const catalog__kind_t catalog__kinds[] = {
@@ -454,7 +467,10 @@ static const catalog__kind_t *catalog__find_kind(const char *kind, int ignore_ca
     return NULL;
 }
 
-int catalog_kind_is_core(const char *kind) { return kind && catalog__find_kind(kind, 0) != NULL; }
+int catalog_kind_is_core(const char *kind)
+{
+    return kind && catalog__find_kind(kind, 0) != NULL;
+}
 
 /* {"$text": "..."} and its siblings: Backstage's PlaceholderProcessor
  * replaces these with the referenced content before validation. */
@@ -557,8 +573,10 @@ static void catalog__check_kind(catalog__check_t *c, struct json_object *entity,
         const catalog__kind_t *near = catalog__find_kind(kind_name, 1);
         if (near) {
             char *q = catalog__quote(kind_name);
-            catalog__fail(c, "kind", "%s must be written '%s'; Backstage's kinds are "
-                          "case-sensitive", q, near->kind);
+            catalog__fail(c, "kind",
+                          "%s must be written '%s'; Backstage's kinds are "
+                          "case-sensitive",
+                          q, near->kind);
             free(q);
         }
         return;
@@ -566,8 +584,10 @@ static void catalog__check_kind(catalog__check_t *c, struct json_object *entity,
     if (api_version && strcmp(api_version, "backstage.io/v1alpha1") != 0 &&
         strcmp(api_version, "backstage.io/v1beta1") != 0) {
         char *q = catalog__quote(api_version);
-        catalog__fail(c, "apiVersion", "%s must be backstage.io/v1alpha1 or backstage.io/v1beta1 "
-                      "for kind %s", q, kind->kind);
+        catalog__fail(c, "apiVersion",
+                      "%s must be backstage.io/v1alpha1 or backstage.io/v1beta1 "
+                      "for kind %s",
+                      q, kind->kind);
         free(q);
     }
     struct json_object *spec = NULL;

@@ -189,21 +189,21 @@ TEST(error_on_the_next_marker_keeps_the_complete_document_before_it)
 
 TEST(document_level_mistakes_are_errors_of_that_document_only)
 {
-    const char *text = "- a list at the root\n"     /* 1 */
-                       "---\n"                      /* 2 */
-                       "name: x\n"                  /* 3 */
-                       "name: y\n"                  /* 4 */
-                       "---\n"                      /* 5 */
-                       "base: &b {k: v}\n"          /* 6 */
-                       "merged:\n"                  /* 7 */
-                       "  <<: *b\n"                 /* 8 */
-                       "---\n"                      /* 9 */
-                       "ref: *missing\n"            /* 10 */
-                       "---\n"                      /* 11 */
-                       "anchor: &a [1, 2]\n"        /* 12 */
-                       "copy: *a\n"                 /* 13 */
-                       "---\n"                      /* 14 */
-                       "just a string\n";           /* 15 */
+    const char *text = "- a list at the root\n" /* 1 */
+                       "---\n"                  /* 2 */
+                       "name: x\n"              /* 3 */
+                       "name: y\n"              /* 4 */
+                       "---\n"                  /* 5 */
+                       "base: &b {k: v}\n"      /* 6 */
+                       "merged:\n"              /* 7 */
+                       "  <<: *b\n"             /* 8 */
+                       "---\n"                  /* 9 */
+                       "ref: *missing\n"        /* 10 */
+                       "---\n"                  /* 11 */
+                       "anchor: &a [1, 2]\n"    /* 12 */
+                       "copy: *a\n"             /* 13 */
+                       "---\n"                  /* 14 */
+                       "just a string\n";       /* 15 */
     catalog_file_t f;
     CHECK(parse(&f, "d.yaml", text) == GR_ERR_INVALID);
     REQUIRE(f.ndocs == 1);
@@ -228,7 +228,8 @@ TEST(alias_bomb_is_refused_not_expanded)
     gr_buf_t b = {0};
     gr_buf_puts(&b, "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
     for (int i = 1; i < 10; i++)
-        gr_buf_printf(&b, "a%d: &a%d [*a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, "
+        gr_buf_printf(&b,
+                      "a%d: &a%d [*a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, "
                       "*a%d]\n",
                       i, i, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1);
     gr_buf_puts(&b, "---\nok: true\n");
@@ -362,6 +363,7 @@ TEST_MAIN(TEST_ENTRY(multi_document_file_keeps_each_entity_and_its_start),
           TEST_ENTRY(document_level_mistakes_are_errors_of_that_document_only),
           TEST_ENTRY(alias_bomb_is_refused_not_expanded),
           TEST_ENTRY(positions_point_at_fields_and_fall_back_to_parents),
-          TEST_ENTRY(crlf_files_parse_with_the_same_lines), TEST_ENTRY(json_file_parses_with_positions),
+          TEST_ENTRY(crlf_files_parse_with_the_same_lines),
+          TEST_ENTRY(json_file_parses_with_positions),
           TEST_ENTRY(json_errors_carry_line_and_column),
           TEST_ENTRY(load_reads_from_disk_and_reports_missing_files))
