@@ -4,6 +4,7 @@
  * the text a small scanner walks the same text and records where each
  * value starts, under the same field paths the YAML reader uses.  Columns
  * count characters, not bytes, as libyaml's do. */
+#include <limits.h>
 #include <string.h>
 
 #include "catalog_internal.h"
@@ -199,6 +200,11 @@ int catalog_file_parse_json(catalog_file_t *out, const char *path, const char *d
         start++;
     if (start == len)
         return 0; /* an empty file holds no entities */
+    if (len - start > INT_MAX) {
+        catalog__issues_add_at(&out->errors, "", 1, 1,
+                               "the file is too large to be an entity (%zu bytes)", len);
+        return GR_ERR_INVALID;
+    }
 
     struct json_tokener *tok = json_tokener_new_ex(CATALOG__JSON_MAX_DEPTH);
     json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
