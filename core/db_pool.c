@@ -526,7 +526,17 @@ static int op_send(gr_db_conn_t *conn, gr_db_op_t *op)
         break;
     case OP_SCRIPT:
         op->step = STEP_WAIT;
-        ok = PQsendQuery(pg, op->sql);
+        if (op->ncolumns == 1) {
+            /* A utility command naming an object (CREATE DATABASE, CREATE
+             * SCHEMA) cannot take it as a parameter: the name is quoted by
+             * libpq, the one place where text is pasted into SQL. */
+            gr_buf_t cmd = {0};
+            gr_buf_puts(&cmd, op->sql);
+            ok = append_ident(&cmd, pg, op->columns[0]) == 0 && PQsendQuery(pg, cmd.data);
+            gr_buf_free(&cmd);
+        } else {
+            ok = PQsendQuery(pg, op->sql);
+        }
         break;
     case OP_BEGIN:
         op->step = STEP_WAIT;
@@ -1243,6 +1253,18 @@ void gr_db_pool_script(gr_db_t *db, gr_db_tx_t *tx, const char *sql, gr_db_resul
     op->result_cb = cb;
     op->sql = gr_xstrdup(sql);
     submit(pool, tx, op);
+}
+
+void gr_db_pool_ident_command(gr_db_t *db, const char *prefix, const char *ident,
+                              gr_db_result_fn cb, void *user_data)
+{
+    gr_db_op_t *op = op_new(OP_SCRIPT, user_data);
+    op->result_cb = cb;
+    op->sql = gr_xstrdup(prefix);
+    op->columns = gr_xcalloc(1, sizeof *op->columns);
+    op->columns[0] = gr_xstrdup(ident);
+    op->ncolumns = 1;
+    submit(db, NULL, op);
 }
 
 void gr__db_begin(gr_db_t *db, gr_db_tx_fn cb, void *user_data)

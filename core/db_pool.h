@@ -56,6 +56,11 @@ const char *gr_db_pool_name(const gr_db_t *db);
 void gr_db_pool_script(gr_db_t *db, gr_db_tx_t *tx, const char *sql, gr_db_result_fn cb,
                        void *user_data);
 
+/* Host-only: runs prefix followed by ident quoted with PQescapeIdentifier
+ * ("CREATE SCHEMA IF NOT EXISTS ", "catalog"). */
+void gr_db_pool_ident_command(gr_db_t *db, const char *prefix, const char *ident,
+                              gr_db_result_fn cb, void *user_data);
+
 /* Cancels queued queries (GR_ERR_CANCELED), drops open transactions, closes
  * every connection and frees the pool; cb (may be NULL) runs once all of it
  * is gone.  The handle must not be used after this call. */
