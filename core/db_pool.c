@@ -169,11 +169,20 @@ int gr_db_status_from_sqlstate(const char *s)
     return GR_ERR_INTERNAL;
 }
 
-/* libpq messages end with a newline; ours must not. */
+/* libpq messages span lines and end with a newline; a log line must not. */
 static void chomp(char *s)
 {
-    size_t n = strlen(s);
-    while (n && (s[n - 1] == '\n' || s[n - 1] == ' '))
+    char *w = s;
+    size_t n;
+    for (const char *r = s; *r; r++) {
+        char c = (*r == '\n' || *r == '\t' || *r == '\r') ? ' ' : *r;
+        if (c == ' ' && (w == s || w[-1] == ' '))
+            continue;
+        *w++ = c;
+    }
+    *w = '\0';
+    n = strlen(s);
+    while (n && s[n - 1] == ' ')
         s[--n] = '\0';
 }
 

@@ -365,8 +365,12 @@ static svc_plugin_t *plugin_new(gr_db_service_t *svc, const char *id)
     } else {
         p->database = gr_xasprintf("%s%s", svc->opts.prefix, id);
     }
-    if (!db || svc->opts.division == GR_DB_DIVISION_DATABASE)
-        params_set(&p->admin, "dbname", db && strcmp(db, p->database) != 0 ? db : "postgres");
+    if (!db || svc->opts.division == GR_DB_DIVISION_DATABASE) {
+        /* params_set frees the old value, which db points into. */
+        char *admin_db = gr_xstrdup(db && strcmp(db, p->database) != 0 ? db : "postgres");
+        params_set(&p->admin, "dbname", admin_db);
+        free(admin_db);
+    }
     if (!params_get(&p->admin, "connect_timeout"))
         params_set(&p->admin, "connect_timeout", "10");
 
