@@ -229,6 +229,18 @@ static void on_provision_timer(uv_timer_t *t)
         provision(p);
 }
 
+static void on_host_up(const gr_db_result_t *res, const gr_db_error_t *err, void *ud)
+{
+    gr_db_service_t *svc = ud;
+    gr_error_t e;
+    (void)res;
+    if (svc->stopping || svc->started)
+        return;
+    if (err)
+        gr_error_set(&e, err->code, "cannot reach the database server: %s", err->message);
+    start_done(svc, err ? &e : NULL);
+}
+
 static void provision_end(svc_plugin_t *p, const gr_db_error_t *err, const char *what)
 {
     gr_db_service_t *svc = p->svc;
@@ -243,8 +255,11 @@ static void provision_end(svc_plugin_t *p, const gr_db_error_t *err, const char 
         if (p->warned)
             gr_log_info(svc->log, "database for %s is ready", p->id);
         gr_db_pool_open(p->pool);
-        if (p == svc->host && !svc->started)
-            start_done(svc, NULL);
+        if (p == svc->host && !svc->started) {
+            /* Report started once the host's pool is connected, so
+             * readiness holds from the start callback on. */
+            gr__db_query(p->pool, NULL, NULL, "SELECT 1", 0, NULL, on_host_up, svc);
+        }
         return;
     }
     {

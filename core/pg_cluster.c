@@ -243,16 +243,18 @@ static int ensure_dir(prep_t *p, const char *path)
     return 0;
 }
 
-/* Creates every missing directory of path (like mkdir -p), 0700. */
+/* Creates every missing directory of path (like mkdir -p): 0700, or 0711
+ * when the server runs as another user, who must pass through them. */
 static int make_parents(prep_t *p, const char *path)
 {
     char buf[PATH_MAX];
+    mode_t mode = p->switch_user ? 0711 : 0700;
     snprintf(buf, sizeof buf, "%s", path);
     for (char *s = buf + 1; *s; s++) {
         if (*s != '/')
             continue;
         *s = '\0';
-        if (mkdir(buf, 0700) != 0 && errno != EEXIST) {
+        if (mkdir(buf, mode) != 0 && errno != EEXIST) {
             snprintf(p->message, sizeof p->message, "cannot create %.400s: %s", buf,
                      strerror(errno));
             return GR_ERR_IO;

@@ -70,16 +70,17 @@ static void track(gr_pg_harness_t *h, int on)
     }
 }
 
-static void on_flag_timer(uv_timer_t *t) { *(int *)t->data = 1; }
+/* Ticks every few milliseconds so that a flag set by a callback early in a
+ * loop iteration is seen without waiting for the next unrelated event. */
+static void on_tick(uv_timer_t *t) { (void)t; }
 
 int gr_pg_harness_run_until(gr_pg_harness_t *h, const int *flag, uint64_t timeout_ms)
 {
     uv_timer_t timer;
-    int expired = 0;
+    uint64_t deadline = gr_now_ms() + timeout_ms;
     uv_timer_init(&h->loop, &timer);
-    timer.data = &expired;
-    uv_timer_start(&timer, on_flag_timer, timeout_ms, 0);
-    while (!*flag && !expired)
+    uv_timer_start(&timer, on_tick, 5, 5);
+    while (!*flag && gr_now_ms() < deadline)
         uv_run(&h->loop, UV_RUN_ONCE);
     uv_close((uv_handle_t *)&timer, NULL);
     uv_run(&h->loop, UV_RUN_NOWAIT);
