@@ -727,7 +727,9 @@ TEST(plugin_connection_override)
     cap_t c = {0};
     char *ci;
     REQUIRE(pg());
-    REQUIRE(gr_pg_harness_sql(&H, NULL, "CREATE DATABASE own_db") != NULL);
+    char *made = gr_pg_harness_sql(&H, NULL, "CREATE DATABASE own_db");
+    REQUIRE(made != NULL);
+    free(made);
     gr_db_options_init(&o);
     gr_db_options_set_connection(&o, NULL, H.conninfo, &err);
     ci = gr_xasprintf("%s dbname=own_db", H.conninfo);
