@@ -23,7 +23,10 @@
 static uv_loop_t loop;
 static gr_log_t *logger;
 
-static void on_tick(uv_timer_t *t) { (void)t; }
+static void on_tick(uv_timer_t *t)
+{
+    (void)t;
+}
 
 static int run_until(const int *flag, uint64_t ms)
 {
@@ -163,9 +166,8 @@ static double pgbench_tps(const char *bin, const char *sock, const char *db, con
     char cmd[1024], line[512];
     double tps = -1;
     FILE *p;
-    snprintf(cmd, sizeof cmd,
-             "%s/pgbench -n -S -M %s -c %d -j 1 -T %d -h %s -U postgres %s 2>&1", bin, mode,
-             clients, seconds, sock, db);
+    snprintf(cmd, sizeof cmd, "%s/pgbench -n -S -M %s -c %d -j 1 -T %d -h %s -U postgres %s 2>&1",
+             bin, mode, clients, seconds, sock, db);
     p = popen(cmd, "r");
     if (!p)
         return -1;
@@ -252,10 +254,12 @@ int main(int argc, char **argv)
     pool_plain = pool_qps(db, NULL, clients, seconds, 100000 * scale);
 
     printf("clients/connections: %d, %d s each, scale %d, unix socket\n", clients, seconds, scale);
-    printf("prepared:   pgbench -S -M prepared %9.0f q/s | pool gr_db_execute %9.0f q/s | %5.1f%%\n",
-           bench_prep, pool_prep, 100.0 * pool_prep / bench_prep);
-    printf("unprepared: pgbench -S -M extended %9.0f q/s | pool gr_db_query   %9.0f q/s | %5.1f%%\n",
-           bench_plain, pool_plain, 100.0 * pool_plain / bench_plain);
+    printf(
+        "prepared:   pgbench -S -M prepared %9.0f q/s | pool gr_db_execute %9.0f q/s | %5.1f%%\n",
+        bench_prep, pool_prep, 100.0 * pool_prep / bench_prep);
+    printf(
+        "unprepared: pgbench -S -M extended %9.0f q/s | pool gr_db_query   %9.0f q/s | %5.1f%%\n",
+        bench_plain, pool_plain, 100.0 * pool_plain / bench_plain);
 
     stop(svc);
     gr_db_options_free(&o);

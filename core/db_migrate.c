@@ -59,7 +59,8 @@ static void on_rolled_back(const gr_db_error_t *err, void *ud)
 }
 
 /* Records the first failure and rolls the transaction back. */
-static void fail(migrate_t *m, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void fail(migrate_t *m, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static void fail(migrate_t *m, int code, const char *fmt, ...)
 {
@@ -104,8 +105,8 @@ static void on_applied(const gr_db_result_t *res, const gr_db_error_t *err, void
     (void)res;
     if (err) {
         fail(m, err->code, "plugin %s: migration %s failed: %s%s%s%s", m->plugin,
-             m->list[m->i].name, err->message, err->sqlstate[0] ? " (SQLSTATE " : "",
-             err->sqlstate, err->sqlstate[0] ? ")" : "");
+             m->list[m->i].name, err->message, err->sqlstate[0] ? " (SQLSTATE " : "", err->sqlstate,
+             err->sqlstate[0] ? ")" : "");
         return;
     }
     gr__db_query(NULL, m->tx, NULL,

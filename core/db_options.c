@@ -87,10 +87,9 @@ int gr_db_options_set_connection(gr_db_options_t *o, const char *plugin_id, cons
 {
     if (!plugin_id)
         o->client = GR_DB_CLIENT_PG;
-    return parse_conninfo(target_params(o, plugin_id), conninfo,
-                          plugin_id ? "backend.database.plugin connection"
-                                    : "backend.database.connection",
-                          err);
+    return parse_conninfo(
+        target_params(o, plugin_id), conninfo,
+        plugin_id ? "backend.database.plugin connection" : "backend.database.connection", err);
 }
 
 static void where_of(const gr_config_t *node, const char *path, char *buf, size_t len)
@@ -109,10 +108,14 @@ static int parse_connection(gr_db_params_t *p, const gr_config_t *node, const ch
 {
     static const struct {
         const char *key, *libpq;
-    } fields[] = {{"host", "host"},         {"port", "port"},
-                  {"user", "user"},         {"password", "password"},
-                  {"database", "dbname"},   {"sslmode", "sslmode"},
-                  {"sslrootcert", "sslrootcert"}, {"connectTimeout", "connect_timeout"}};
+    } fields[] = {{"host", "host"},
+                  {"port", "port"},
+                  {"user", "user"},
+                  {"password", "password"},
+                  {"database", "dbname"},
+                  {"sslmode", "sslmode"},
+                  {"sslrootcert", "sslrootcert"},
+                  {"connectTimeout", "connect_timeout"}};
     char where[400];
     where_of(node, path, where, sizeof where);
     if (gr_config_kind(node) == GR_CONFIG_STRING)
@@ -203,8 +206,8 @@ int gr_db_options_parse(gr_db_options_t *o, const gr_config_t *node, gr_error_t 
         else if (strcmp(mode, "schema") == 0)
             o->division = GR_DB_DIVISION_SCHEMA;
         else
-            return gr_error_set(err, GR_ERR_INVALID, "%s: '%s' is not a mode; use database or schema",
-                                where, mode);
+            return gr_error_set(err, GR_ERR_INVALID,
+                                "%s: '%s' is not a mode; use database or schema", where, mode);
     }
     prefix = gr_config_string(node, "prefix", NULL);
     if (prefix) {

@@ -46,8 +46,8 @@ typedef struct gr_db_op {
     gr_db_tx_fn tx_cb;
     gr_db_done_fn done_cb;
     void *user_data;
-    PGresult *res;    /* the last result */
-    PGresult *failed; /* the first error result */
+    PGresult *res;     /* the last result */
+    PGresult *failed;  /* the first error result */
     gr_db_error_t err; /* a failure decided by the pool itself */
 } gr_db_op_t;
 
@@ -119,7 +119,7 @@ struct gr_db {
     gr_db_conn_t *conns;
     int nconns;
     int nconnecting;
-    gr_db_conn_t *dead; /* finished connections, freed from the idle callback */
+    gr_db_conn_t *dead;  /* finished connections, freed from the idle callback */
     op_queue_t queue;    /* waiting for a connection */
     op_queue_t deferred; /* failures delivered from the idle callback */
     gr_db_tx_t *txs;     /* live transactions */
@@ -194,8 +194,7 @@ static void error_from_result(gr_db_error_t *err, const PGresult *res)
     if (!primary)
         primary = PQresultErrorMessage(res);
     if (detail)
-        gr_db_error_set(err, gr_db_status_from_sqlstate(state), state, "%s (%s)", primary,
-                        detail);
+        gr_db_error_set(err, gr_db_status_from_sqlstate(state), state, "%s (%s)", primary, detail);
     else
         gr_db_error_set(err, gr_db_status_from_sqlstate(state), state, "%s", primary);
     chomp(err->message);
@@ -293,7 +292,10 @@ static void op_deliver(gr_db_op_t *op, PGresult *res, const gr_db_error_t *err)
 static void on_idle(uv_idle_t *idle);
 
 /* The idle handle delivers deferred callbacks and frees dead connections. */
-static void pool_kick_idle(gr_db_t *pool) { uv_idle_start(&pool->idle, on_idle); }
+static void pool_kick_idle(gr_db_t *pool)
+{
+    uv_idle_start(&pool->idle, on_idle);
+}
 
 /* Queues a failure to be delivered from the idle callback.  A rollback of
  * a lost transaction is a success: the server dropped it already. */
@@ -434,8 +436,7 @@ static void conn_connect_step(gr_db_conn_t *conn)
         pool_conn_up(pool);
         conn_next(conn);
         return;
-    default:
-        break;
+    default: break;
     }
     {
         char why[400];
@@ -585,8 +586,8 @@ static int conn_flush(gr_db_conn_t *conn, int want_more_write)
     int r = PQflush(conn->pg);
     if (r < 0)
         return -1;
-    if (conn_watch(conn, (r == 1 || want_more_write) ? (UV_READABLE | UV_WRITABLE)
-                                                     : UV_READABLE) != 0)
+    if (conn_watch(conn, (r == 1 || want_more_write) ? (UV_READABLE | UV_WRITABLE) : UV_READABLE) !=
+        0)
         return -1;
     return r;
 }
@@ -822,9 +823,7 @@ static void on_poll(uv_poll_t *h, int status, int events)
     if (status < 0)
         events = UV_READABLE | UV_WRITABLE; /* let libpq find out what failed */
     switch (conn->state) {
-    case CONN_CONNECTING:
-        conn_connect_step(conn);
-        break;
+    case CONN_CONNECTING: conn_connect_step(conn); break;
     case CONN_IDLE:
         /* An idle connection only hears from the server when it is going
          * away (or for notices): notice that now, not at the next query. */
@@ -838,11 +837,8 @@ static void on_poll(uv_poll_t *h, int status, int events)
                 PQfreemem(n);
         }
         break;
-    case CONN_BUSY:
-        conn_busy_io(conn, events);
-        break;
-    case CONN_DEAD:
-        break;
+    case CONN_BUSY: conn_busy_io(conn, events); break;
+    case CONN_DEAD: break;
     }
 }
 
@@ -1030,9 +1026,15 @@ void gr_db_pool_fail(gr_db_t *pool, int code, const char *message)
     fail_queue(pool, &pool->queue, code, message);
 }
 
-int gr_db_pool_ready(const gr_db_t *pool) { return pool->state == POOL_UP; }
+int gr_db_pool_ready(const gr_db_t *pool)
+{
+    return pool->state == POOL_UP;
+}
 
-const char *gr_db_pool_name(const gr_db_t *pool) { return pool->name; }
+const char *gr_db_pool_name(const gr_db_t *pool)
+{
+    return pool->name;
+}
 
 static void pool_finish(gr_db_t *pool)
 {

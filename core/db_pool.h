@@ -70,9 +70,8 @@ void gr_db_pool_close(gr_db_t *db, void (*cb)(void *user_data), void *user_data)
 void gr_db_copy_escape(gr_buf_t *out, const char *value);
 
 /* Fills err; sqlstate may be NULL. */
-__attribute__((format(printf, 4, 5))) void gr_db_error_set(gr_db_error_t *err, int code,
-                                                           const char *sqlstate,
-                                                           const char *fmt, ...);
+__attribute__((format(printf, 4, 5))) void
+gr_db_error_set(gr_db_error_t *err, int code, const char *sqlstate, const char *fmt, ...);
 
 /* The gr_status_t that a SQLSTATE stands for. */
 int gr_db_status_from_sqlstate(const char *sqlstate);

@@ -56,7 +56,10 @@ typedef struct deferred {
     gr_error_t err;
 } deferred_t;
 
-static void on_deferred_closed(uv_handle_t *h) { free(h->data); }
+static void on_deferred_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
 
 static void on_deferred(uv_timer_t *t)
 {
@@ -167,8 +170,8 @@ static void add_secrets(gr_log_t *log, const gr_db_params_t *p)
 /* ---- creation ------------------------------------------------------------- */
 
 gr_db_service_t *gr_db_service_new_with(uv_loop_t *loop, const gr_db_options_t *opts,
-                                        const char *state_dir, gr_log_t *log,
-                                        gr_metrics_t *metrics, gr_error_t *err)
+                                        const char *state_dir, gr_log_t *log, gr_metrics_t *metrics,
+                                        gr_error_t *err)
 {
     gr_db_service_t *svc;
     if (opts->client == GR_DB_CLIENT_EMBEDDED && (!state_dir || !*state_dir)) {
@@ -299,8 +302,7 @@ static void on_created(const gr_db_result_t *res, const gr_db_error_t *err, void
         err = NULL;
     if (!err && p->svc->opts.division == GR_DB_DIVISION_DATABASE)
         gr_log_info(p->svc->log, "created database %s for %s", p->database, p->id);
-    provision_end(p, err,
-                  p->schema ? "create the schema" : "create the database");
+    provision_end(p, err, p->schema ? "create the schema" : "create the database");
 }
 
 static void on_db_checked(const gr_db_result_t *res, const gr_db_error_t *err, void *ud)
@@ -490,7 +492,10 @@ gr_db_t *gr_db_service_plugin(gr_db_service_t *svc, const char *plugin_id, gr_er
     return p->pool;
 }
 
-gr_db_t *gr_db_service_host(gr_db_service_t *svc) { return svc->host ? svc->host->pool : NULL; }
+gr_db_t *gr_db_service_host(gr_db_service_t *svc)
+{
+    return svc->host ? svc->host->pool : NULL;
+}
 
 void gr_db_service_migrate(gr_db_service_t *svc, const char *plugin_id,
                            const gr_migration_t *migrations, gr_db_service_cb cb, void *user_data)
@@ -536,7 +541,10 @@ const char *gr_db_service_status(const gr_db_service_t *svc)
     return s->status;
 }
 
-gr_pg_cluster_t *gr_db_service_cluster(gr_db_service_t *svc) { return svc->cluster; }
+gr_pg_cluster_t *gr_db_service_cluster(gr_db_service_t *svc)
+{
+    return svc->cluster;
+}
 
 /* ---- stop ------------------------------------------------------------------ */
 
@@ -563,7 +571,10 @@ static void closed_one(gr_db_service_t *svc)
         stop_finish(svc, 0, NULL);
 }
 
-static void on_pool_closed(void *ud) { closed_one(ud); }
+static void on_pool_closed(void *ud)
+{
+    closed_one(ud);
+}
 
 static void on_timer_closed(uv_handle_t *h)
 {

@@ -70,10 +70,10 @@ typedef struct gr_db_options {
     gr_db_params_t connection; /* client pg */
     gr_db_plugin_conf_t *plugins;
     size_t nplugins;
-    char *bin_dir;             /* embedded; NULL to search */
-    int ephemeral;             /* embedded, tests only: no fsync */
-    uint64_t retry_min_ms;     /* reconnect back-off; 0: 100 ms */
-    uint64_t retry_max_ms;     /* 0: 5 s */
+    char *bin_dir;         /* embedded; NULL to search */
+    int ephemeral;         /* embedded, tests only: no fsync */
+    uint64_t retry_min_ms; /* reconnect back-off; 0: 100 ms */
+    uint64_t retry_max_ms; /* 0: 5 s */
 } gr_db_options_t;
 
 void gr_db_options_init(gr_db_options_t *o); /* the defaults: embedded, database mode */
@@ -83,8 +83,8 @@ void gr_db_options_free(gr_db_options_t *o);
 int gr_db_options_parse(gr_db_options_t *o, const gr_config_t *node, gr_error_t *err);
 /* Sets the connection of the base (plugin_id NULL) or of one plugin from a
  * libpq connection string or URI; client becomes pg for the base. */
-int gr_db_options_set_connection(gr_db_options_t *o, const char *plugin_id,
-                                 const char *conninfo, gr_error_t *err);
+int gr_db_options_set_connection(gr_db_options_t *o, const char *plugin_id, const char *conninfo,
+                                 gr_error_t *err);
 
 /* Parses the config and prepares the service.  state_dir holds the embedded
  * cluster (<state_dir>/postgres).  log is borrowed and outlives the service;
@@ -94,8 +94,8 @@ gr_db_service_t *gr_db_service_new(uv_loop_t *loop, const gr_config_t *database_
                                    gr_error_t *err);
 /* The same from options (copied). */
 gr_db_service_t *gr_db_service_new_with(uv_loop_t *loop, const gr_db_options_t *opts,
-                                        const char *state_dir, gr_log_t *log,
-                                        gr_metrics_t *metrics, gr_error_t *err);
+                                        const char *state_dir, gr_log_t *log, gr_metrics_t *metrics,
+                                        gr_error_t *err);
 
 /* Embedded: creates and starts the cluster.  Then provisions and connects
  * the host's own database; cb gets an error when the server cannot be
@@ -118,8 +118,7 @@ gr_db_t *gr_db_service_host(gr_db_service_t *svc);
  * skipped; one whose SQL changed since refuses, naming it.  cb gets 0 or the
  * error (the transaction is rolled back). */
 void gr_db_service_migrate(gr_db_service_t *svc, const char *plugin_id,
-                           const gr_migration_t *migrations, gr_db_service_cb cb,
-                           void *user_data);
+                           const gr_migration_t *migrations, gr_db_service_cb cb, void *user_data);
 
 /* True while the server (embedded or not) answers and every plugin's pool
  * is connected. */

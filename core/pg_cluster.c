@@ -27,7 +27,7 @@
 
 typedef enum {
     CL_IDLE,
-    CL_PREPARING, /* directory checks in the thread pool */
+    CL_PREPARING,  /* directory checks in the thread pool */
     CL_WAIT_STALE, /* a server left by an earlier host is shutting down */
     CL_INITDB,
     CL_STARTING, /* postgres spawned; probing the socket */
@@ -122,7 +122,10 @@ static void start_failed(gr_pg_cluster_t *c, int code, const char *fmt, ...)
     finish_start(c, code, &err);
 }
 
-static void on_probe_poll_closed(uv_handle_t *h) { free(h); }
+static void on_probe_poll_closed(uv_handle_t *h)
+{
+    free(h);
+}
 
 static void probe_close(gr_pg_cluster_t *c)
 {
@@ -236,8 +239,8 @@ static int ensure_dir(prep_t *p, const char *path)
         return GR_ERR_IO;
     }
     if (p->switch_user && chown(path, p->uid, p->gid) != 0) {
-        snprintf(p->message, sizeof p->message, "cannot hand %s to uid %d: %s", path,
-                 (int)p->uid, strerror(errno));
+        snprintf(p->message, sizeof p->message, "cannot hand %s to uid %d: %s", path, (int)p->uid,
+                 strerror(errno));
         return GR_ERR_IO;
     }
     return 0;
@@ -278,8 +281,7 @@ static int check_reachable(prep_t *p, const char *base_dir)
     struct stat st;
     int first = 1;
     if (!realpath(base_dir, buf)) {
-        snprintf(p->message, sizeof p->message, "cannot resolve %s: %s", base_dir,
-                 strerror(errno));
+        snprintf(p->message, sizeof p->message, "cannot resolve %s: %s", base_dir, strerror(errno));
         return GR_ERR_IO;
     }
     while ((slash = strrchr(buf, '/')) != NULL) {
@@ -403,8 +405,7 @@ static void prep_work(uv_work_t *w)
 
     p->log_fd = open(c->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (p->log_fd < 0 || (p->switch_user && fchown(p->log_fd, p->uid, p->gid) != 0)) {
-        snprintf(p->message, sizeof p->message, "cannot open %s: %s", c->log_path,
-                 strerror(errno));
+        snprintf(p->message, sizeof p->message, "cannot open %s: %s", c->log_path, strerror(errno));
         p->status = GR_ERR_IO;
         return;
     }
@@ -412,7 +413,10 @@ static void prep_work(uv_work_t *w)
 
 /* ---- children ------------------------------------------------------------ */
 
-static void on_child_closed(uv_handle_t *h) { free(h); }
+static void on_child_closed(uv_handle_t *h)
+{
+    free(h);
+}
 
 static void on_child_exit(uv_process_t *proc, int64_t status, int signal);
 
@@ -558,8 +562,7 @@ static void on_child_exit(uv_process_t *proc, int64_t status, int signal)
             c->restart_ms = GR_PG_RESTART_MIN_MS;
         restart_later(c);
         break;
-    default:
-        break;
+    default: break;
     }
 }
 
@@ -663,8 +666,7 @@ static void probe_step(gr_pg_cluster_t *c)
         probe_close(c);
         server_ready(c);
         return;
-    default:
-        break;
+    default: break;
     }
     /* Not up yet ("the database system is starting up", no socket yet). */
     probe_close(c);
@@ -763,9 +765,7 @@ static void on_timer(uv_timer_t *t)
             uv_timer_start(t, on_timer, 10000, 0);
         }
         break;
-    default:
-        uv_timer_stop(t);
-        break;
+    default: uv_timer_stop(t); break;
     }
 }
 
@@ -826,8 +826,7 @@ static void prep_done(uv_work_t *w, int status)
 
 /* ---- public -------------------------------------------------------------- */
 
-gr_pg_cluster_t *gr_pg_cluster_new(uv_loop_t *loop, gr_log_t *log,
-                                   const gr_pg_cluster_opts_t *opts)
+gr_pg_cluster_t *gr_pg_cluster_new(uv_loop_t *loop, gr_log_t *log, const gr_pg_cluster_opts_t *opts)
 {
     gr_pg_cluster_t *c = gr_xcalloc(1, sizeof *c);
     c->loop = loop;
@@ -976,11 +975,35 @@ static void cluster_release(gr_pg_cluster_t *c)
         uv_close((uv_handle_t *)&c->timer, on_timer_closed);
 }
 
-int gr_pg_cluster_running(const gr_pg_cluster_t *c) { return c->state == CL_RUNNING; }
-int gr_pg_cluster_pid(const gr_pg_cluster_t *c) { return c->pid; }
-int gr_pg_cluster_restarts(const gr_pg_cluster_t *c) { return c->restarts; }
-const char *gr_pg_cluster_socket_dir(const gr_pg_cluster_t *c) { return c->run_dir; }
-int gr_pg_cluster_port(const gr_pg_cluster_t *c) { return c->port; }
-const char *gr_pg_cluster_conninfo(const gr_pg_cluster_t *c) { return c->conninfo; }
-const char *gr_pg_cluster_bin_dir(const gr_pg_cluster_t *c) { return c->bin_dir; }
-const char *gr_pg_cluster_data_dir(const gr_pg_cluster_t *c) { return c->data_dir; }
+int gr_pg_cluster_running(const gr_pg_cluster_t *c)
+{
+    return c->state == CL_RUNNING;
+}
+int gr_pg_cluster_pid(const gr_pg_cluster_t *c)
+{
+    return c->pid;
+}
+int gr_pg_cluster_restarts(const gr_pg_cluster_t *c)
+{
+    return c->restarts;
+}
+const char *gr_pg_cluster_socket_dir(const gr_pg_cluster_t *c)
+{
+    return c->run_dir;
+}
+int gr_pg_cluster_port(const gr_pg_cluster_t *c)
+{
+    return c->port;
+}
+const char *gr_pg_cluster_conninfo(const gr_pg_cluster_t *c)
+{
+    return c->conninfo;
+}
+const char *gr_pg_cluster_bin_dir(const gr_pg_cluster_t *c)
+{
+    return c->bin_dir;
+}
+const char *gr_pg_cluster_data_dir(const gr_pg_cluster_t *c)
+{
+    return c->data_dir;
+}

@@ -32,13 +32,13 @@
 typedef struct gr_pg_cluster gr_pg_cluster_t;
 
 typedef struct gr_pg_cluster_opts {
-    const char *base_dir;    /* required */
-    const char *bin_dir;     /* NULL: the newest /usr/lib/postgresql/<major>/bin */
-    const char *search_root; /* NULL: /usr/lib/postgresql (tests point it elsewhere) */
-    const char *user;        /* the server's account when running as root; NULL: postgres */
-    int port;                /* names the socket file; 0: 5432 */
-    int ephemeral;           /* throwaway data (tests): no fsync anywhere */
-    int restart;             /* restart the server when it exits unasked */
+    const char *base_dir;      /* required */
+    const char *bin_dir;       /* NULL: the newest /usr/lib/postgresql/<major>/bin */
+    const char *search_root;   /* NULL: /usr/lib/postgresql (tests point it elsewhere) */
+    const char *user;          /* the server's account when running as root; NULL: postgres */
+    int port;                  /* names the socket file; 0: 5432 */
+    int ephemeral;             /* throwaway data (tests): no fsync anywhere */
+    int restart;               /* restart the server when it exits unasked */
     uint64_t start_timeout_ms; /* 0: 60 s */
 } gr_pg_cluster_opts_t;
 

@@ -49,16 +49,19 @@ struct gr_db_error {
 
 /* Counts the arguments and passes them as a parameter array:
  * gr_db_query(db, "... $1 ... $2", GR_DB_PARAMS(a, b), cb, ud). */
-#define GR_DB_PARAMS(...)                                                                      \
-    (int)(sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)),                  \
-        (const char *const[]) { __VA_ARGS__ }
+#define GR_DB_PARAMS(...)                                                                          \
+    (int)(sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)),                      \
+        (const char *const[])                                                                      \
+    {                                                                                              \
+        __VA_ARGS__                                                                                \
+    }
 
 /* ---- queries ------------------------------------------------------------- */
 
 /* Runs one statement with nparams text parameters (params[i] is $i+1; NULL
  * is SQL NULL).  The strings are copied: they may be freed on return. */
-static inline void gr_db_query(gr_db_t *db, const char *sql, int nparams,
-                               const char *const *params, gr_db_result_fn cb, void *user_data)
+static inline void gr_db_query(gr_db_t *db, const char *sql, int nparams, const char *const *params,
+                               gr_db_result_fn cb, void *user_data)
 {
     GR__API(db)->db_query(db, NULL, NULL, sql, nparams, params, cb, user_data);
 }
@@ -107,8 +110,7 @@ static inline void gr_db_tx_query(gr_db_tx_t *tx, const char *sql, int nparams,
 }
 
 static inline void gr_db_tx_execute(gr_db_tx_t *tx, const gr_db_stmt_t *stmt, int nparams,
-                                    const char *const *params, gr_db_result_fn cb,
-                                    void *user_data)
+                                    const char *const *params, gr_db_result_fn cb, void *user_data)
 {
     GR__API(tx)->db_query(NULL, tx, stmt, NULL, nparams, params, cb, user_data);
 }

@@ -72,7 +72,10 @@ static void track(gr_pg_harness_t *h, int on)
 
 /* Ticks every few milliseconds so that a flag set by a callback early in a
  * loop iteration is seen without waiting for the next unrelated event. */
-static void on_tick(uv_timer_t *t) { (void)t; }
+static void on_tick(uv_timer_t *t)
+{
+    (void)t;
+}
 
 int gr_pg_harness_run_until(gr_pg_harness_t *h, const int *flag, uint64_t timeout_ms)
 {

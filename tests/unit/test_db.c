@@ -80,7 +80,10 @@ static void on_done_cap(const gr_db_error_t *err, void *ud)
     }
 }
 
-static void wait_cap(cap_t *c) { gr_pg_harness_run_until(&H, &c->done, 20000); }
+static void wait_cap(cap_t *c)
+{
+    gr_pg_harness_run_until(&H, &c->done, 20000);
+}
 
 /* Runs one query and waits for it. */
 static void q(gr_db_t *db, cap_t *c, const char *sql, int n, const char *const *params)
@@ -239,12 +242,12 @@ typedef struct typed {
     int failures;
 } typed_t;
 
-#define TCHECK(t, cond)                                                                        \
-    do {                                                                                       \
-        if (!(cond)) {                                                                         \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);           \
-            (t)->failures++;                                                                   \
-        }                                                                                      \
+#define TCHECK(t, cond)                                                                            \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);               \
+            (t)->failures++;                                                                       \
+        }                                                                                          \
     } while (0)
 
 static void on_typed(const gr_db_result_t *res, const gr_db_error_t *err, void *ud)
@@ -584,7 +587,8 @@ TEST(migrations_apply_once_and_refuse_changes)
     free(first_applied);
 
     /* A new migration applies on top. */
-    gr_migration_t more[] = {test_db_migrations[0], test_db_migrations[1],
+    gr_migration_t more[] = {test_db_migrations[0],
+                             test_db_migrations[1],
                              {"003_add_title", "ALTER TABLE notes ADD COLUMN title text"},
                              {NULL, NULL}};
     CHECK(migrate(svc, "notes", more, msg, sizeof msg) == 0);
@@ -668,9 +672,8 @@ static void check_isolation(gr_db_division_t mode)
     CHECK(c.code == 0); /* its own, separate one */
     q(beta, &c, "SELECT count(*) FROM secrets", 0, NULL);
     CHECK_STR(c.v[0][0], "0");
-    q(alpha, &c,
-      "SELECT current_database(), current_schema(), current_setting('application_name')", 0,
-      NULL);
+    q(alpha, &c, "SELECT current_database(), current_schema(), current_setting('application_name')",
+      0, NULL);
     if (mode == GR_DB_DIVISION_DATABASE) {
         CHECK_STR(c.v[0][0], "backstage_plugin_iso-alpha");
         CHECK_STR(c.v[0][1], "public");

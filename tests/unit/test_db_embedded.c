@@ -17,7 +17,10 @@ static uv_loop_t loop;
 static gr_log_t *logger;
 
 /* Ticks so that a flag set early in an iteration is seen at once. */
-static void on_tick(uv_timer_t *t) { (void)t; }
+static void on_tick(uv_timer_t *t)
+{
+    (void)t;
+}
 
 static int run_until(const int *flag, uint64_t ms)
 {
@@ -106,8 +109,7 @@ static void stop_free(gr_db_service_t *svc)
 }
 
 static const gr_migration_t migrations[] = {
-    {"001_visits", "CREATE TABLE visits (id serial PRIMARY KEY, who text NOT NULL)"},
-    {NULL, NULL}};
+    {"001_visits", "CREATE TABLE visits (id serial PRIMARY KEY, who text NOT NULL)"}, {NULL, NULL}};
 
 TEST(embedded_default_from_empty_then_existing_state_dir)
 {
@@ -151,7 +153,8 @@ TEST(embedded_default_from_empty_then_existing_state_dir)
         /* The server does not run as root. */
         char path[64], buf[256] = "";
         FILE *f;
-        snprintf(path, sizeof path, "/proc/%d/status", gr_pg_cluster_pid(gr_db_service_cluster(svc)));
+        snprintf(path, sizeof path, "/proc/%d/status",
+                 gr_pg_cluster_pid(gr_db_service_cluster(svc)));
         f = fopen(path, "r");
         REQUIRE(f != NULL);
         while (fgets(buf, sizeof buf, f) && strncmp(buf, "Uid:", 4) != 0)
@@ -308,7 +311,10 @@ TEST(zz_teardown)
     gr_log_free(logger);
 }
 
-TEST(aa_setup) { setup(); }
+TEST(aa_setup)
+{
+    setup();
+}
 
 TEST_MAIN(TEST_ENTRY(aa_setup), TEST_ENTRY(embedded_default_from_empty_then_existing_state_dir),
           TEST_ENTRY(missing_server_binaries_name_the_package),

@@ -13,8 +13,8 @@
 struct gr_config {
     const gr_host_api_t *api;
     const char *key;
-    const char *scalar;                /* NULL for a map */
-    const struct gr_config *children;  /* a map's entries, ending with key NULL */
+    const char *scalar;               /* NULL for a map */
+    const struct gr_config *children; /* a map's entries, ending with key NULL */
 };
 
 static size_t fake_size(const gr_config_t *n)
@@ -46,7 +46,10 @@ static gr_config_type_t fake_kind(const gr_config_t *n)
     return n->scalar ? GR_CONFIG_STRING : GR_CONFIG_OBJECT;
 }
 
-static const char *fake_scalar(const gr_config_t *n) { return n->scalar; }
+static const char *fake_scalar(const gr_config_t *n)
+{
+    return n->scalar;
+}
 static const gr_config_t *fake_at(const gr_config_t *n, size_t i)
 {
     return i < fake_size(n) ? &n->children[i] : NULL;
@@ -81,8 +84,20 @@ static const gr_host_api_t fake_api = {
     .config_to_int = fake_to_int,
 };
 
-#define S(k, v) {&fake_api, k, v, NULL}
-#define M(k, ...) {&fake_api, k, NULL, (const gr_config_t[]){__VA_ARGS__, {NULL, NULL, NULL, NULL}}}
+#define S(k, v)                                                                                    \
+    {                                                                                              \
+        &fake_api, k, v, NULL                                                                      \
+    }
+#define M(k, ...)                                                                                  \
+    {                                                                                              \
+        &fake_api, k, NULL, (const gr_config_t[])                                                  \
+        {                                                                                          \
+            __VA_ARGS__,                                                                           \
+            {                                                                                      \
+                NULL, NULL, NULL, NULL                                                             \
+            }                                                                                      \
+        }                                                                                          \
+    }
 
 static const char *param(const gr_db_params_t *p, const char *key)
 {
@@ -140,14 +155,11 @@ TEST(mistakes_are_named)
 {
     const gr_config_t bad_client = M("database", S("client", "mysql"));
     const gr_config_t no_conn = M("database", S("client", "pg"));
-    const gr_config_t bad_key =
-        M("database", S("client", "pg"), M("connection", S("hots", "x")));
-    const gr_config_t bad_mode =
-        M("database", S("client", "pg"), S("connection", "host=x"),
-          S("pluginDivisionMode", "table"));
-    const gr_config_t bad_pool =
-        M("database", S("client", "pg"), S("connection", "host=x"),
-          M("pool", S("min", "5"), S("max", "2")));
+    const gr_config_t bad_key = M("database", S("client", "pg"), M("connection", S("hots", "x")));
+    const gr_config_t bad_mode = M("database", S("client", "pg"), S("connection", "host=x"),
+                                   S("pluginDivisionMode", "table"));
+    const gr_config_t bad_pool = M("database", S("client", "pg"), S("connection", "host=x"),
+                                   M("pool", S("min", "5"), S("max", "2")));
     const gr_config_t embedded_conn =
         M("database", S("client", "embedded"), S("connection", "host=x"));
     gr_db_options_t o;
@@ -201,8 +213,8 @@ TEST(password_is_registered_as_a_log_secret)
     log = gr_log_root_new(f, GR_LOG_DEBUG, GR_LOG_FORMAT_PRETTY);
     uv_loop_init(&loop);
     gr_db_options_init(&o);
-    REQUIRE(gr_db_options_set_connection(&o, NULL, "host=/nonexistent password=topsecret99", &err) ==
-            0);
+    REQUIRE(gr_db_options_set_connection(&o, NULL, "host=/nonexistent password=topsecret99",
+                                         &err) == 0);
     svc = gr_db_service_new_with(&loop, &o, NULL, log, NULL, &err);
     REQUIRE(svc != NULL);
     gr_log_info(log, "connecting with topsecret99");
