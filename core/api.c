@@ -58,4 +58,16 @@ const gr_host_api_t gr__host_api = {
     .extension_point_provide = gr__extension_point_provide,
     .extension_point_get = gr__extension_point_get,
     .health_report = gr__health_report,
+
+    .db_query = gr__db_query,
+    .db_prepare = gr__db_prepare,
+    .db_copy = gr__db_copy,
+    .db_begin = gr__db_begin,
+    .db_tx_end = gr__db_tx_end,
+    .db_result_rows = gr__db_result_rows,
+    .db_result_columns = gr__db_result_columns,
+    .db_result_column_name = gr__db_result_column_name,
+    .db_result_column = gr__db_result_column,
+    .db_result_value = gr__db_result_value,
+    .db_result_affected = gr__db_result_affected,
 };

@@ -79,4 +79,20 @@ int gr__extension_point_provide(gr_context_t *ctx, const char *name, const void 
 const void *gr__extension_point_get(gr_context_t *ctx, const char *name);
 void gr__health_report(gr_context_t *ctx, int healthy, const char *message);
 
+/* db_pool.c */
+void gr__db_query(gr_db_t *db, gr_db_tx_t *tx, const gr_db_stmt_t *stmt, const char *sql,
+                  int nparams, const char *const *params, gr_db_result_fn cb, void *user_data);
+gr_db_stmt_t *gr__db_prepare(gr_db_t *db, const char *sql, gr_error_t *err);
+void gr__db_copy(gr_db_t *db, gr_db_tx_t *tx, const char *table, const char *const *columns,
+                 size_t ncolumns, const char *const *values, size_t nrows, gr_db_result_fn cb,
+                 void *user_data);
+void gr__db_begin(gr_db_t *db, gr_db_tx_fn cb, void *user_data);
+void gr__db_tx_end(gr_db_tx_t *tx, int commit, gr_db_done_fn cb, void *user_data);
+int gr__db_result_rows(const gr_db_result_t *res);
+int gr__db_result_columns(const gr_db_result_t *res);
+const char *gr__db_result_column_name(const gr_db_result_t *res, int col);
+int gr__db_result_column(const gr_db_result_t *res, const char *name);
+const char *gr__db_result_value(const gr_db_result_t *res, int row, int col);
+int64_t gr__db_result_affected(const gr_db_result_t *res);
+
 #endif

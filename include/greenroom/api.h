@@ -26,6 +26,10 @@ typedef void (*gr_task_fn)(gr_task_t *task, void *user_data);
 typedef void (*gr_work_fn)(void *user_data);
 typedef void (*gr_work_done_fn)(void *user_data, int status);
 typedef void (*gr_hook_fn)(void *user_data);
+typedef void (*gr_db_result_fn)(const gr_db_result_t *res, const gr_db_error_t *err,
+                                void *user_data);
+typedef void (*gr_db_tx_fn)(gr_db_tx_t *tx, const gr_db_error_t *err, void *user_data);
+typedef void (*gr_db_done_fn)(const gr_db_error_t *err, void *user_data);
 
 typedef struct gr_host_api {
     uint32_t size;        /* sizeof(gr_host_api_t) in the host */
@@ -99,6 +103,23 @@ typedef struct gr_host_api {
     void (*health_report)(gr_context_t *ctx, int healthy, const char *message);
 
     /* Entries are only ever appended below this line. */
+
+    /* db.h: exactly one of db and tx is non-NULL; exactly one of stmt and sql. */
+    void (*db_query)(gr_db_t *db, gr_db_tx_t *tx, const gr_db_stmt_t *stmt, const char *sql,
+                     int nparams, const char *const *params, gr_db_result_fn cb,
+                     void *user_data);
+    gr_db_stmt_t *(*db_prepare)(gr_db_t *db, const char *sql, gr_error_t *err);
+    void (*db_copy)(gr_db_t *db, gr_db_tx_t *tx, const char *table, const char *const *columns,
+                    size_t ncolumns, const char *const *values, size_t nrows,
+                    gr_db_result_fn cb, void *user_data);
+    void (*db_begin)(gr_db_t *db, gr_db_tx_fn cb, void *user_data);
+    void (*db_tx_end)(gr_db_tx_t *tx, int commit, gr_db_done_fn cb, void *user_data);
+    int (*db_result_rows)(const gr_db_result_t *res);
+    int (*db_result_columns)(const gr_db_result_t *res);
+    const char *(*db_result_column_name)(const gr_db_result_t *res, int col);
+    int (*db_result_column)(const gr_db_result_t *res, const char *name);
+    const char *(*db_result_value)(const gr_db_result_t *res, int row, int col);
+    int64_t (*db_result_affected)(const gr_db_result_t *res);
 } gr_host_api_t;
 
 /* True when the host's table has `field` (an older host may not). */

@@ -10,6 +10,7 @@
  *   http.h       routes, requests, responses
  *   scheduler.h  scheduled tasks
  *   metrics.h    Prometheus metrics
+ *   db.h         the plugin's PostgreSQL database
  */
 #ifndef GREENROOM_GREENROOM_H
 #define GREENROOM_GREENROOM_H
@@ -23,6 +24,7 @@
 #include <greenroom/http.h>
 #include <greenroom/scheduler.h>
 #include <greenroom/metrics.h>
+#include <greenroom/db.h>
 
 #define GR_SDK_VERSION "0.1.0"
 

@@ -31,6 +31,10 @@ typedef struct gr_task gr_task_t;                   /* scheduler.h: one run of a
 typedef struct gr_metrics gr_metrics_t;             /* metrics.h */
 typedef struct gr_metric gr_metric_t;               /* metrics.h: a family or a series */
 typedef struct gr_db gr_db_t;                       /* db.h (database service) */
+typedef struct gr_db_tx gr_db_tx_t;                 /* db.h: a transaction */
+typedef struct gr_db_stmt gr_db_stmt_t;             /* db.h: a prepared statement */
+typedef struct gr_db_result gr_db_result_t;         /* db.h: rows, borrowed in a callback */
+typedef struct gr_db_error gr_db_error_t;           /* db.h */
 typedef struct gr_http_client gr_http_client_t;     /* http_client.h (outbound HTTP) */
 
 /* ---- config schema: how a module declares its section ------------------ */
