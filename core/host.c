@@ -145,10 +145,29 @@ int gr_host_modules_open(gr_config_doc_t *doc, const gr_strvec_t *dirs, gr_modul
     return 0;
 }
 
+/* `backend.database.client: none` runs the host without a database: for a
+ * host whose plugins store nothing, and for tests of the host itself. */
+static int gr__database_disabled(const gr_config_t *root)
+{
+    const char *client = gr_config_string(root, "backend.database.client", NULL);
+    return client && strcmp(client, "none") == 0;
+}
+
 size_t gr_host_config_check(gr_config_doc_t *doc, gr_module_file_t *mods, size_t count,
                             gr_strvec_t *problems, gr_strvec_t *warnings)
 {
     size_t nproblems = gr_config_doc_validate(doc, "backend", gr__backend_fields, problems);
+    const gr_config_t *root = gr_config_doc_root(doc);
+    if (!gr__database_disabled(root)) {
+        gr_db_options_t options;
+        gr_error_t err = {0};
+        gr_db_options_init(&options);
+        if (gr_db_options_parse(&options, gr_config_get(root, "backend.database"), &err) != 0) {
+            gr_strvec_push(problems, err.message);
+            nproblems++;
+        }
+        gr_db_options_free(&options);
+    }
     gr_strvec_t known = {0};
     for (const char *const *k = gr__known_top_level; *k; k++)
         gr_strvec_push(&known, *k);
@@ -378,6 +397,75 @@ static void gr__started(gr_host_t *host)
     gr_sd_notify("READY=1\nSTATUS=ready");
 }
 
+/* Runs once the database is up and every plugin's schema is migrated (or at
+ * once without a database): register, init, listen. */
+static void gr__finish_start(gr_host_t *host)
+{
+    if (host->phase == GR_HOST_STOPPING)
+        return;
+    for (size_t i = 0; host->db && i < host->nslots; i++) {
+        gr_slot_t *slot = &host->slots[i];
+        gr_error_t err = {0};
+        slot->ctx.db = gr_db_service_plugin(host->db, slot->ctx.plugin_id, &err);
+        if (!slot->ctx.db) {
+            gr_log_error(host->log, "%s: database: %s", slot->file.display_id, err.message);
+            gr__begin_shutdown(host, 1);
+            return;
+        }
+    }
+    if (gr__register_and_init(host) != 0) {
+        gr__begin_shutdown(host, 1);
+        return;
+    }
+    gr__started(host);
+}
+
+/* Migrates the plugins one at a time, in init order. */
+static void gr__migrate_next(gr_host_t *host);
+
+static void gr__on_migrated(void *user_data, int status, const gr_error_t *err)
+{
+    gr_host_t *host = user_data;
+    gr_slot_t *slot = &host->slots[host->order[host->migrate_index]];
+    if (status != 0) {
+        gr_log_error(host->log, "%s (%s): migrations failed: %s", slot->file.display_id,
+                     slot->file.path, err ? err->message : gr_status_name(status));
+        gr__begin_shutdown(host, 1);
+        return;
+    }
+    host->migrate_index++;
+    gr__migrate_next(host);
+}
+
+static void gr__migrate_next(gr_host_t *host)
+{
+    if (host->phase == GR_HOST_STOPPING)
+        return;
+    while (host->migrate_index < host->nslots) {
+        gr_slot_t *slot = &host->slots[host->order[host->migrate_index]];
+        if (slot->file.desc->migrations) {
+            gr_db_service_migrate(host->db, slot->ctx.plugin_id, slot->file.desc->migrations,
+                                  gr__on_migrated, host);
+            return;
+        }
+        host->migrate_index++;
+    }
+    gr__finish_start(host);
+}
+
+static void gr__on_database_started(void *user_data, int status, const gr_error_t *err)
+{
+    gr_host_t *host = user_data;
+    if (status != 0) {
+        gr_log_error(host->log, "database: %s", err ? err->message : gr_status_name(status));
+        gr__begin_shutdown(host, 1);
+        return;
+    }
+    gr_log_info(host->log, "database ready");
+    host->migrate_index = 0;
+    gr__migrate_next(host);
+}
+
 static void gr__on_signal(uv_signal_t *handle, int signum);
 
 static int gr__start(gr_host_t *host)
@@ -467,9 +555,18 @@ static int gr__start(gr_host_t *host)
         slot->healthy = 1;
     }
 
-    if (gr__register_and_init(host) != 0)
+    if (gr__database_disabled(root)) {
+        gr_log_info(host->log, "database: disabled (backend.database.client: none)");
+        gr__finish_start(host);
+        return 0;
+    }
+    host->db = gr_db_service_new(&host->loop, gr_config_get(root, "backend.database"),
+                                 host->options->state_dir, host->log, host->metrics, &err);
+    if (!host->db) {
+        gr_log_error(host->log, "database: %s", err.message);
         return -1;
-    gr__started(host);
+    }
+    gr_db_service_start(host->db, gr__on_database_started, host);
     return 0;
 }
 
@@ -554,6 +651,14 @@ static void gr__after_plugins(gr_host_t *host)
     gr__close_handle((uv_handle_t *)&host->tick);
 }
 
+static void gr__on_database_stopped(void *user_data, int status, const gr_error_t *err)
+{
+    gr_host_t *host = user_data;
+    if (status != 0)
+        gr_log_warn(host->log, "database: stop: %s", err ? err->message : gr_status_name(status));
+    gr__after_plugins(host);
+}
+
 static void gr__on_work_drained(void *user_data)
 {
     gr_host_t *host = user_data;
@@ -564,7 +669,10 @@ static void gr__on_work_drained(void *user_data)
         if (slot->state == GR_SLOT_INITIALIZED)
             slot->state = GR_SLOT_STOPPED;
     }
-    gr__after_plugins(host);
+    if (host->db)
+        gr_db_service_stop(host->db, gr__on_database_stopped, host);
+    else
+        gr__after_plugins(host);
 }
 
 /* Queued thread-pool work is cancelled and running work finishes before any
@@ -642,6 +750,9 @@ static void gr__host_free_services(gr_host_t *host)
         gr_scheduler_host_free(host->scheduler);
     if (host->work)
         gr_work_pool_free(host->work);
+    if (host->db)
+        gr_db_service_free(host->db);
+    host->db = NULL;
     host->http = NULL;
     host->scheduler = NULL;
     host->work = NULL;
@@ -727,6 +838,8 @@ gr_metrics_t *gr_host_metrics(gr_host_t *host) { return host->metrics; }
 const char *gr_host_unhealthy(gr_host_t *host)
 {
     gr_buf_t b = {0};
+    if (host->db && !gr_db_service_ready(host->db))
+        gr_buf_printf(&b, "database: %s", gr_db_service_status(host->db));
     for (size_t i = 0; i < host->nslots; i++) {
         gr_slot_t *slot = &host->slots[i];
         if (slot->state == GR_SLOT_FAILED)

@@ -7,6 +7,7 @@
 #include <uv.h>
 
 #include "config_tree.h"
+#include "db_service.h"
 #include "host.h"
 #include "http_server.h"
 #include "loader.h"
@@ -81,6 +82,8 @@ struct gr_host {
     gr_metrics_t *metrics;
     gr_scheduler_host_t *scheduler;
     gr_work_pool_t *work;
+    gr_db_service_t *db;  /* NULL with backend.database.client: none */
+    size_t migrate_index; /* start-up: the next slot (in order) to migrate */
 
     gr_hook_list_t started_hooks;
     gr_hook_list_t shutdown_hooks;

@@ -4,6 +4,8 @@
 # Needs: GR_BINARY, GR_FIXTURE_MODULE_DIR (set by ctest), curl.
 
 work=$(mktemp -d /tmp/greenroom-it.XXXXXX)
+# The embedded PostgreSQL runs as an unprivileged user, who must reach the state dir.
+chmod o+x "$work"
 log="$work/host.log"
 pid=""
 port=""
