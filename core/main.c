@@ -154,6 +154,11 @@ static void gr__print_module(const gr_module_file_t *m)
     printf("  %s\n", m->path);
 }
 
+static int gr__compare_strings(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 static int gr__cmd_modules_list(gr_cli_t *cli)
 {
     int failed = 0;
@@ -188,8 +193,8 @@ static int gr__cmd_modules_list(gr_cli_t *cli)
                 gr_strvec_push(&names, e->d_name);
         }
         closedir(dir);
-        qsort(names.items, names.len, sizeof *names.items,
-              (int (*)(const void *, const void *))strcmp);
+        if (names.len)
+            qsort(names.items, names.len, sizeof *names.items, gr__compare_strings);
         for (size_t j = 0; j < names.len; j++) {
             if (gr_strvec_contains(&seen, names.items[j]))
                 continue;
