@@ -58,4 +58,28 @@ const gr_host_api_t gr__host_api = {
     .extension_point_provide = gr__extension_point_provide,
     .extension_point_get = gr__extension_point_get,
     .health_report = gr__health_report,
+
+    /* ---- outbound HTTP and GitHub ---- */
+    .http_call_new = gr__http_call_new,
+    .http_call_header = gr__http_call_header,
+    .http_call_body = gr__http_call_body,
+    .http_call_timeout = gr__http_call_timeout,
+    .http_call_max_response = gr__http_call_max_response,
+    .http_call_retries = gr__http_call_retries,
+    .http_call_send = gr__http_call_send,
+    .http_call_free = gr__http_call_free,
+    .http_response_status = gr__http_response_status,
+    .http_response_header = gr__http_response_header,
+    .http_response_body = gr__http_response_body,
+    .github_get = gr__github_get,
+    .github_request = gr__github_request,
+    .github_paginate = gr__github_paginate,
+    .github_graphql = gr__github_graphql,
+    .github_graphql_paginate = gr__github_graphql_paginate,
+    .github_response_status = gr__github_response_status,
+    .github_response_header = gr__github_response_header,
+    .github_response_body = gr__github_response_body,
+    .github_response_json = gr__github_response_json,
+    .github_response_cached = gr__github_response_cached,
+    /* ---- end of outbound HTTP and GitHub ---- */
 };

@@ -10,6 +10,8 @@
  *   http.h       routes, requests, responses
  *   scheduler.h  scheduled tasks
  *   metrics.h    Prometheus metrics
+ *   http_client.h  outbound HTTP requests
+ *   github.h     the shared GitHub client: REST, GraphQL, App auth
  */
 #ifndef GREENROOM_GREENROOM_H
 #define GREENROOM_GREENROOM_H
@@ -23,6 +25,8 @@
 #include <greenroom/http.h>
 #include <greenroom/scheduler.h>
 #include <greenroom/metrics.h>
+#include <greenroom/http_client.h>
+#include <greenroom/github.h>
 
 #define GR_SDK_VERSION "0.1.0"
 

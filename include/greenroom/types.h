@@ -32,6 +32,12 @@ typedef struct gr_metrics gr_metrics_t;             /* metrics.h */
 typedef struct gr_metric gr_metric_t;               /* metrics.h: a family or a series */
 typedef struct gr_db gr_db_t;                       /* db.h (database service) */
 typedef struct gr_http_client gr_http_client_t;     /* http_client.h (outbound HTTP) */
+typedef struct gr_http_call gr_http_call_t;         /* http_client.h: one outbound request */
+typedef struct gr_http_response gr_http_response_t; /* http_client.h: borrowed in a callback */
+typedef struct gr_github gr_github_t;               /* github.h: one GitHub integration */
+typedef struct gr_github_request gr_github_request_t;   /* github.h */
+typedef struct gr_github_graphql gr_github_graphql_t;   /* github.h */
+typedef struct gr_github_response gr_github_response_t; /* github.h: borrowed in a callback */
 
 /* ---- config schema: how a module declares its section ------------------ */
 
