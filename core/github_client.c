@@ -691,6 +691,7 @@ static void on_http_done(const gr_http_response_t *res, const gr_error_t *err, v
         gh_log(c, GR_LOG_DEBUG, "GitHub %s %s: not modified, answered from the cache",
                op->method, op->path_for_log);
         op_finish(op, &resp, NULL);
+        json_object_put(resp.json);
         return;
     }
 
@@ -699,7 +700,7 @@ static void on_http_done(const gr_http_response_t *res, const gr_error_t *err, v
     if (wait >= 0) {
         const char *msg = answer_message(&resp);
         op->rate_waits++;
-        if (op->rate_waits > c->max_rate_waits || (uint64_t)wait > c->max_wait_ms) {
+        if (c->shut || op->rate_waits > c->max_rate_waits || (uint64_t)wait > c->max_wait_ms) {
             gr_error_t e;
             gr_error_set(&e, GR_ERR_UNAVAILABLE,
                          "GitHub %s %s: %d %s (%s rate limit of %s; it lifts in %lld s and "

@@ -23,6 +23,7 @@
 #include "config_tree.h"
 #include "fake_metrics.h"
 #include "github_client.h"
+#include "github_internal.h"
 #include "http_client.h"
 #include "log.h"
 #include "loopback_server.h"
@@ -105,6 +106,7 @@ static void dispatch(gr_ls_request_t *req, void *ud)
 static int gfx_setup(gfx_t *fx, route_fn route, const char *fixture, const char *integration,
                      const gr_github_client_options_t *opts)
 {
+    setenv("no_proxy", "127.0.0.1,localhost", 1);
     memset(fx, 0, sizeof *fx);
     uv_loop_init(&fx->loop);
     uv_timer_init(&fx->loop, &fx->guard);
@@ -345,7 +347,13 @@ TEST(integrations_are_chosen_by_host)
     CHECK(gr_github_get(fx.http, NULL, &err) == fx.gh);
     CHECK(gr_github_get(fx.http, "GitHub.com", &err) == fx.gh);
     gr_github_t *ghe = gr_github_get(fx.http, "ghe.example.com", &err);
-    CHECK(ghe != NULL && ghe != fx.gh);
+    REQUIRE(ghe != NULL && ghe != fx.gh);
+    /* GitHub Enterprise Server's default URLs, as Backstage derives them. */
+    CHECK_STR(ghe->api_base, "https://ghe.example.com/api/v3");
+    CHECK_STR(ghe->graphql_url, "https://ghe.example.com/api/graphql");
+    char *gql = gr_xasprintf("%s/graphql", gr_ls_base_url(fx.srv));
+    CHECK_STR(fx.gh->graphql_url, gql);
+    free(gql);
     CHECK(gr_github_get(fx.http, "gitlab.com", &err) == NULL);
     CHECK(err.code == GR_ERR_NOT_FOUND);
     CHECK_CONTAINS(err.message, "gitlab.com");

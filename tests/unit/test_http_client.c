@@ -75,6 +75,9 @@ static void dispatch(gr_ls_request_t *req, void *user_data)
 
 static int fx_setup(fx_t *fx, route_fn route, const gr_http_client_options_t *opts)
 {
+    /* The loopback server must be reached directly even where the
+     * environment names a proxy. */
+    setenv("no_proxy", "127.0.0.1,localhost", 1);
     memset(fx, 0, sizeof *fx);
     uv_loop_init(&fx->loop);
     uv_timer_init(&fx->loop, &fx->guard);
@@ -594,6 +597,30 @@ TEST(redirect_is_followed)
     fx_teardown(&fx);
 }
 
+static void route_proxy(fx_t *fx, gr_ls_request_t *req)
+{
+    (void)fx;
+    /* A proxy receives the absolute URL as the request target. */
+    gr_ls_respond(req, 200, "Content-Type: text/plain\r\n", req->target, strlen(req->target));
+}
+
+TEST(proxy_comes_from_the_environment)
+{
+    fx_t fx;
+    REQUIRE(fx_setup(&fx, route_proxy, NULL));
+    setenv("http_proxy", gr_ls_base_url(fx.srv), 1);
+    result_t r = {0};
+    gr_http_call_t *call = gr_http_call_new(fx.http, "GET", "http://api.example.invalid/meta");
+    gr_http_call_send(call, on_result, &r);
+    CHECK(run_until(&fx, &r.done, 5000));
+    unsetenv("http_proxy");
+    CHECK(!r.has_err);
+    CHECK(r.status == 200);
+    CHECK_STR(r.body, "http://api.example.invalid/meta");
+    result_free(&r);
+    fx_teardown(&fx);
+}
+
 TEST(shutdown_cancels_calls_in_flight)
 {
     gr_http_client_options_t opts = {.retry_base_ms = 5000, .retries = 1};
@@ -654,5 +681,6 @@ TEST_MAIN(TEST_ENTRY(plain_get_returns_recorded_answer),
           TEST_ENTRY(post_is_not_retried_after_a_dropped_connection), TEST_ENTRY(put_and_delete_are_retried),
           TEST_ENTRY(network_error_is_retried_for_get), TEST_ENTRY(refused_connection_is_unavailable),
           TEST_ENTRY(bad_requests_fail_from_the_loop), TEST_ENTRY(redirect_is_followed),
+          TEST_ENTRY(proxy_comes_from_the_environment),
           TEST_ENTRY(shutdown_cancels_calls_in_flight),
           TEST_ENTRY(shutdown_cancels_a_call_waiting_to_retry))
