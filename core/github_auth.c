@@ -15,7 +15,7 @@
 #include "api_impl.h"
 #include "github_internal.h"
 
-#define JWT_BACKDATE_S 60 /* GitHub's clock may run behind ours */
+#define JWT_BACKDATE_S 60  /* GitHub's clock may run behind ours */
 #define JWT_LIFETIME_S 540 /* iat..exp spans 10 minutes, GitHub's maximum */
 #define JWT_RENEW_BEFORE_MS 60000
 
@@ -99,8 +99,7 @@ char *gh_jwt_mint(const gh_app_t *app, int64_t now_s, int64_t *exp_s, gr_error_t
     int64_t iat = now_s - JWT_BACKDATE_S;
     int64_t exp = now_s + JWT_LIFETIME_S;
     gr_buf_t payload = {0};
-    gr_buf_printf(&payload, "{\"iat\":%lld,\"exp\":%lld,\"iss\":", (long long)iat,
-                  (long long)exp);
+    gr_buf_printf(&payload, "{\"iat\":%lld,\"exp\":%lld,\"iss\":", (long long)iat, (long long)exp);
     /* A numeric App id goes as a number, a client id ("Iv1...") as a string. */
     if (all_digits(app->app_id))
         gr_buf_puts(&payload, app->app_id);
@@ -395,8 +394,8 @@ static void on_exchange_done(const gr_github_response_t *res, const gr_error_t *
     cred->expires_ms = expires_s * 1000;
     cred->fetched_ms = gh_wall_ms();
     gh_log(gh->client, GR_LOG_INFO,
-           "GitHub App %s: new token for installation %lld, valid for %lld s",
-           cred->app->app_id, (long long)cred->installation_id,
+           "GitHub App %s: new token for installation %lld, valid for %lld s", cred->app->app_id,
+           (long long)cred->installation_id,
            (long long)((cred->expires_ms - cred->fetched_ms) / 1000));
     gh_queue_resume_all(&cred->token_waiters);
 }

@@ -18,8 +18,8 @@ typedef struct mem_item {
     uint64_t hash;
     gr_github_cache_entry_t *entry;
     size_t bytes;
-    struct mem_item *chain;           /* next in the same bucket */
-    struct mem_item *newer, *older;   /* recency list */
+    struct mem_item *chain;         /* next in the same bucket */
+    struct mem_item *newer, *older; /* recency list */
 } mem_item_t;
 
 typedef struct mem_cache {
@@ -33,7 +33,10 @@ typedef struct mem_cache {
     mem_item_t *newest, *oldest;
 } mem_cache_t;
 
-static char *dup_or_null(const char *s) { return s ? gr_xstrdup(s) : NULL; }
+static char *dup_or_null(const char *s)
+{
+    return s ? gr_xstrdup(s) : NULL;
+}
 
 gr_github_cache_entry_t *gr_github_cache_entry_dup(const gr_github_cache_entry_t *e)
 {

@@ -20,7 +20,7 @@ typedef struct gr_github_cache_entry {
     char *last_modified; /* Last-Modified as received, or NULL */
     char *link;          /* Link header, so a cached page still paginates */
     char *content_type;
-    char *body;          /* NUL-terminated */
+    char *body; /* NUL-terminated */
     size_t body_len;
 } gr_github_cache_entry_t;
 

@@ -26,26 +26,33 @@
 /* ---- config schema -------------------------------------------------------- */
 
 static const gr_config_field_t app_fields[] = {
-    {.key = "appId", .type = GR_CONFIG_STRING, .flags = GR_CONFIG_REQUIRED,
+    {.key = "appId",
+     .type = GR_CONFIG_STRING,
+     .flags = GR_CONFIG_REQUIRED,
      .description = "The App's numeric id (or its client id), the JWT issuer."},
-    {.key = "privateKey", .type = GR_CONFIG_STRING, .flags = GR_CONFIG_REQUIRED | GR_CONFIG_SECRET,
+    {.key = "privateKey",
+     .type = GR_CONFIG_STRING,
+     .flags = GR_CONFIG_REQUIRED | GR_CONFIG_SECRET,
      .description = "The App's RSA private key, PEM."},
     {.key = "clientId", .type = GR_CONFIG_STRING},
     {.key = "clientSecret", .type = GR_CONFIG_STRING, .flags = GR_CONFIG_SECRET},
     {.key = "webhookSecret", .type = GR_CONFIG_STRING, .flags = GR_CONFIG_SECRET},
-    {.key = "installationId", .type = GR_CONFIG_INT,
+    {.key = "installationId",
+     .type = GR_CONFIG_INT,
      .description = "Use this installation instead of looking one up per owner."},
     {0},
 };
 
-static const gr_config_field_t app_item[] = {{.key = "", .type = GR_CONFIG_OBJECT,
-                                              .fields = app_fields}};
+static const gr_config_field_t app_item[] = {
+    {.key = "", .type = GR_CONFIG_OBJECT, .fields = app_fields}};
 
 static const gr_config_field_t integration_fields[] = {
     {.key = "host", .type = GR_CONFIG_STRING, .default_value = "github.com"},
-    {.key = "apiBaseUrl", .type = GR_CONFIG_STRING,
+    {.key = "apiBaseUrl",
+     .type = GR_CONFIG_STRING,
      .description = "Default https://api.github.com, or https://<host>/api/v3."},
-    {.key = "graphqlBaseUrl", .type = GR_CONFIG_STRING,
+    {.key = "graphqlBaseUrl",
+     .type = GR_CONFIG_STRING,
      .description = "Default <apiBaseUrl>/graphql, or https://<host>/api/graphql."},
     {.key = "rawBaseUrl", .type = GR_CONFIG_STRING},
     {.key = "token", .type = GR_CONFIG_STRING, .flags = GR_CONFIG_SECRET},
@@ -54,8 +61,8 @@ static const gr_config_field_t integration_fields[] = {
     {0},
 };
 
-static const gr_config_field_t integration_item[] = {{.key = "", .type = GR_CONFIG_OBJECT,
-                                                      .fields = integration_fields}};
+static const gr_config_field_t integration_item[] = {
+    {.key = "", .type = GR_CONFIG_OBJECT, .fields = integration_fields}};
 
 const gr_config_field_t gr_github_integrations_schema[] = {
     {.key = "github", .type = GR_CONFIG_ARRAY, .items = integration_item},
@@ -261,8 +268,8 @@ gh_op_t *gh_op_new(gr_github_t *gh, const char *method, const char *path)
         op->url = gr_xstrdup(path);
     } else if (path[0] != '/') {
         gr_error_set(&op->start_err, GR_ERR_INVALID,
-                     "GitHub %s %s: a path must start with '/' (or be an absolute URL)",
-                     op->method, path);
+                     "GitHub %s %s: a path must start with '/' (or be an absolute URL)", op->method,
+                     path);
         op->url = gr_xstrdup(path);
     } else {
         op->url = gr_xasprintf("%s%s", gh->api_base, path);
@@ -434,7 +441,8 @@ static const char *answer_message(gr_github_response_t *resp)
 {
     json_object *j = gr__github_response_json(resp);
     json_object *m;
-    if (j && json_object_is_type(j, json_type_object) && json_object_object_get_ex(j, "message", &m))
+    if (j && json_object_is_type(j, json_type_object) &&
+        json_object_object_get_ex(j, "message", &m))
         return json_object_get_string(m);
     return NULL;
 }
@@ -505,8 +513,8 @@ static void describe_errors(json_object *errors, gr_buf_t *out)
             gr_buf_puts(out, json_object_get_string(v));
             continue;
         }
-        const char *resource = json_object_object_get_ex(e, "resource", &v)
-                                   ? json_object_get_string(v) : NULL;
+        const char *resource =
+            json_object_object_get_ex(e, "resource", &v) ? json_object_get_string(v) : NULL;
         const char *field =
             json_object_object_get_ex(e, "field", &v) ? json_object_get_string(v) : NULL;
         const char *code =
@@ -538,8 +546,8 @@ static void answer_error(gh_op_t *op, gr_github_response_t *resp, gr_error_t *er
     }
     gr_error_set(err, status_code(resp->status), "GitHub %s %s: %d %s%s%s%s%s%s", op->method,
                  op->path_for_log, resp->status, message ? message : "(no message)",
-                 details.len ? " (" : "", details.len ? details.data : "",
-                 details.len ? ")" : "", doc ? "; see " : "", doc ? doc : "");
+                 details.len ? " (" : "", details.len ? details.data : "", details.len ? ")" : "",
+                 doc ? "; see " : "", doc ? doc : "");
     gr_buf_free(&details);
 }
 
@@ -547,7 +555,10 @@ static void answer_error(gh_op_t *op, gr_github_response_t *resp, gr_error_t *er
 
 static void op_send(gh_op_t *op);
 
-static void op_fail(gh_op_t *op, const gr_error_t *err) { op_finish(op, NULL, err); }
+static void op_fail(gh_op_t *op, const gr_error_t *err)
+{
+    op_finish(op, NULL, err);
+}
 
 static int cache_eligible(const gh_op_t *op)
 {
@@ -613,6 +624,10 @@ static void op_advance(gh_op_t *op)
         return;
     }
     if (wait) {
+        if (!op->cred->rate_waiters.head)
+            gh_log(c, GR_LOG_INFO,
+                   "GitHub %s: holding calls on %s for %.1f s until its %s rate limit lifts",
+                   op->gh->host, op->cred->identity, (double)wait / 1000.0, op->resource);
         gh_queue_push(&op->cred->rate_waiters, op);
         arm_wake(c, gr_now_ms() + wait);
         return;
@@ -688,8 +703,8 @@ static void on_http_done(const gr_http_response_t *res, const gr_error_t *err, v
         resp.cached = op->cached;
         resp.body = op->cached->body;
         resp.body_len = op->cached->body_len;
-        gh_log(c, GR_LOG_DEBUG, "GitHub %s %s: not modified, answered from the cache",
-               op->method, op->path_for_log);
+        gh_log(c, GR_LOG_DEBUG, "GitHub %s %s: not modified, answered from the cache", op->method,
+               op->path_for_log);
         op_finish(op, &resp, NULL);
         json_object_put(resp.json);
         return;
@@ -775,7 +790,10 @@ static void op_send(gh_op_t *op)
 
 /* ---- responses --------------------------------------------------------------------- */
 
-int gr__github_response_status(const gr_github_response_t *res) { return res ? res->status : 0; }
+int gr__github_response_status(const gr_github_response_t *res)
+{
+    return res ? res->status : 0;
+}
 
 const char *gr__github_response_header(const gr_github_response_t *res, const char *name)
 {
@@ -906,8 +924,7 @@ static void integration_free(gr_github_t *gh)
     free(gh);
 }
 
-static gr_github_t *integration_new(gr_github_client_t *c, const gr_config_t *node,
-                                    gr_error_t *err)
+static gr_github_t *integration_new(gr_github_client_t *c, const gr_config_t *node, gr_error_t *err)
 {
     char where[256];
     gr_config_where(node, where, sizeof where);
@@ -918,9 +935,9 @@ static gr_github_t *integration_new(gr_github_client_t *c, const gr_config_t *no
     int dotcom = strcasecmp(gh->host, "github.com") == 0;
 
     const char *api = gr_config_string(node, "apiBaseUrl", NULL);
-    gh->api_base = api ? trim_slash(api)
-                       : dotcom ? gr_xstrdup("https://api.github.com")
-                                : gr_xasprintf("https://%s/api/v3", gh->host);
+    gh->api_base = api      ? trim_slash(api)
+                   : dotcom ? gr_xstrdup("https://api.github.com")
+                            : gr_xasprintf("https://%s/api/v3", gh->host);
     const char *gql = gr_config_string(node, "graphqlBaseUrl", NULL);
     size_t blen = strlen(gh->api_base);
     if (gql)
@@ -1021,8 +1038,8 @@ gr_github_client_t *gr_github_client_new(uv_loop_t *loop, gr_log_t *log, gr_metr
     c->loop = loop;
     c->log = log;
     c->http = http;
-    c->max_wait_ms = opts->rate_limit_max_wait_ms ? opts->rate_limit_max_wait_ms
-                                                  : DEFAULT_MAX_WAIT_MS;
+    c->max_wait_ms =
+        opts->rate_limit_max_wait_ms ? opts->rate_limit_max_wait_ms : DEFAULT_MAX_WAIT_MS;
     c->max_rate_waits =
         opts->rate_limit_max_retries ? opts->rate_limit_max_retries : DEFAULT_MAX_RATE_WAITS;
     c->refresh_margin_ms =
@@ -1059,9 +1076,9 @@ gr_github_client_t *gr_github_client_new(uv_loop_t *loop, gr_log_t *log, gr_metr
         *tail = gh;
     }
 
-    c->cache = opts->cache ? opts->cache
-                           : gr_github_cache_memory_new(opts->cache_max_entries,
-                                                        opts->cache_max_bytes);
+    c->cache = opts->cache
+                   ? opts->cache
+                   : gr_github_cache_memory_new(opts->cache_max_entries, opts->cache_max_bytes);
     uv_timer_init(loop, &c->kick);
     uv_timer_init(loop, &c->wake);
     c->kick.data = c->wake.data = c;
@@ -1086,9 +1103,9 @@ gr_github_client_t *gr_github_client_new(uv_loop_t *loop, gr_log_t *log, gr_metr
                                              "GitHub GETs answered 304 Not Modified and served "
                                              "from the ETag cache.",
                                              NULL);
-        c->m_waits = gr_metrics_counter(metrics, "github_rate_limit_waits_total",
-                                        "Times a GitHub call waited for a rate limit to lift.",
-                                        NULL);
+        c->m_waits =
+            gr_metrics_counter(metrics, "github_rate_limit_waits_total",
+                               "Times a GitHub call waited for a rate limit to lift.", NULL);
     }
     gr_http_client_set_github(http, c);
     return c;
@@ -1174,4 +1191,7 @@ int gr_github_rate_limit(const gr_github_t *gh, const char *resource, gr_github_
     return found ? 0 : GR_ERR_NOT_FOUND;
 }
 
-size_t gr_github_client_pending(const gr_github_client_t *c) { return c ? c->nops : 0; }
+size_t gr_github_client_pending(const gr_github_client_t *c)
+{
+    return c ? c->nops : 0;
+}

@@ -35,9 +35,9 @@ typedef struct gh_queue {
 
 typedef enum gh_cred_kind {
     GH_CRED_ANONYMOUS = 0,
-    GH_CRED_TOKEN,        /* a configured token: "Authorization: token ..." */
-    GH_CRED_APP,          /* an App's JWT: "Authorization: Bearer ..." */
-    GH_CRED_INSTALLATION  /* an installation token: "Authorization: token ..." */
+    GH_CRED_TOKEN,       /* a configured token: "Authorization: token ..." */
+    GH_CRED_APP,         /* an App's JWT: "Authorization: Bearer ..." */
+    GH_CRED_INSTALLATION /* an installation token: "Authorization: token ..." */
 } gh_cred_kind_t;
 
 /* One X-RateLimit-Resource as last reported for a credential. */
@@ -90,13 +90,13 @@ struct gr_github {
     const gr_host_api_t *api;
     gr_github_client_t *client;
     char *host;
-    char *api_base;    /* no trailing slash */
+    char *api_base; /* no trailing slash */
     char *graphql_url;
-    char *origin;      /* scheme://authority of api_base */
+    char *origin;            /* scheme://authority of api_base */
     gh_cred_t *default_cred; /* token, or the anonymous credential */
     gh_app_t *apps;
     size_t napps;
-    gh_cred_t *creds;  /* every credential of this integration */
+    gh_cred_t *creds; /* every credential of this integration */
     gh_owner_t *owners;
     gr_strvec_t webhook_secrets;
     gr_github_t *next;
@@ -121,7 +121,7 @@ struct gh_op {
     const char *resource; /* the rate-limit bucket it probably draws on */
     uint64_t timeout_ms;
     int no_cache;
-    int internal; /* a lookup or exchange made by the client itself */
+    int internal;         /* a lookup or exchange made by the client itself */
     gr_error_t start_err; /* set when the call cannot even start */
 
     gh_cred_t *cred;
@@ -196,8 +196,8 @@ void gh_queue_fail_all(gh_queue_t *q, const gr_error_t *err);
 int64_t gh_wall_ms(void);
 /* Looks a dotted path up in a JSON object; NULL when a step is missing. */
 json_object *gh_json_path(json_object *root, const char *path);
-__attribute__((format(printf, 3, 4))) void gh_log(gr_github_client_t *c, int level,
-                                                  const char *fmt, ...);
+__attribute__((format(printf, 3, 4))) void gh_log(gr_github_client_t *c, int level, const char *fmt,
+                                                  ...);
 
 /* ---- github_auth.c ------------------------------------------------------- */
 

@@ -79,7 +79,7 @@ static char *link_next(const char *link)
 typedef struct pager {
     gr_github_t *gh;
     gr_github_request_t req; /* strings below are our copies */
-    char *name; /* the first page's path, for messages */
+    char *name;              /* the first page's path, for messages */
     char *items_key;
     int max_pages;
     int pages;
@@ -88,7 +88,10 @@ typedef struct pager {
     void *user_data;
 } pager_t;
 
-static char *dup_or_null(const char *s) { return s ? gr_xstrdup(s) : NULL; }
+static char *dup_or_null(const char *s)
+{
+    return s ? gr_xstrdup(s) : NULL;
+}
 
 static void pager_free(pager_t *p)
 {
@@ -118,8 +121,8 @@ static void on_page(const gr_github_response_t *res, const gr_error_t *err, void
         list = gh_json_path(page, p->items_key);
     if (!list || !json_object_is_type(list, json_type_array)) {
         gr_error_t e;
-        gr_error_set(&e, GR_ERR_INVALID,
-                     "GitHub %s %s page %d: expected a JSON array%s%s%s", p->req.method, p->name, p->pages + 1,
+        gr_error_set(&e, GR_ERR_INVALID, "GitHub %s %s page %d: expected a JSON array%s%s%s",
+                     p->req.method, p->name, p->pages + 1,
                      p->items_key ? " in field '" : "; name the array field (items_key)",
                      p->items_key ? p->items_key : "", p->items_key ? "'" : "");
         p->cb(NULL, 0, &e, p->user_data);
@@ -138,8 +141,8 @@ static void on_page(const gr_github_response_t *res, const gr_error_t *err, void
         return;
     }
     if (next)
-        gh_log(p->gh->client, GR_LOG_DEBUG, "GitHub %s: stopped after %d pages (the cap)",
-               p->name, p->pages);
+        gh_log(p->gh->client, GR_LOG_DEBUG, "GitHub %s: stopped after %d pages (the cap)", p->name,
+               p->pages);
     p->cb(p->items, next == NULL, NULL, p->user_data);
     free(next);
     pager_free(p);
@@ -157,6 +160,12 @@ static void pager_request(pager_t *p, const char *path)
         free(op->repo);
         op->owner = gr_xstrdup(p->req.owner);
         op->repo = dup_or_null(p->req.repo);
+    } else if (op->owner) {
+        /* Later pages often live under /repositories/{id}/...: they keep
+         * the account the first path named, so App auth picks the same
+         * installation. */
+        p->req.owner = gr_xstrdup(op->owner);
+        p->req.repo = dup_or_null(op->repo);
     }
     op->timeout_ms = p->req.timeout_ms;
     op->no_cache = p->req.no_cache;
@@ -245,9 +254,8 @@ static json_object *gql_data(const gr_github_response_t *res, gr_error_t *err)
                 code = GR_ERR_NOT_FOUND;
             if (b.len)
                 gr_buf_puts(&b, "; ");
-            gr_buf_puts(&b, json_object_object_get_ex(e, "message", &v)
-                                ? json_object_get_string(v)
-                                : "(no message)");
+            gr_buf_puts(&b, json_object_object_get_ex(e, "message", &v) ? json_object_get_string(v)
+                                                                        : "(no message)");
         }
         gr_error_set(err, code, "GitHub GraphQL: %s", b.data);
         gr_buf_free(&b);

@@ -196,7 +196,10 @@ static void response_reset(gr_http_response_t *res)
     response_clear_headers(res);
 }
 
-int gr__http_response_status(const gr_http_response_t *res) { return res ? (int)res->status : 0; }
+int gr__http_response_status(const gr_http_response_t *res)
+{
+    return res ? (int)res->status : 0;
+}
 
 const char *gr__http_response_header(const gr_http_response_t *res, const char *name)
 {
@@ -344,8 +347,8 @@ static void call_complete(gr_http_call_t *call, const gr_error_t *err)
     if (c->log && gr_log_enabled(c->log, GR_LOG_DEBUG)) {
         char where[512];
         url_for_log(call->url, where, sizeof where);
-        client_log(c, GR_LOG_DEBUG, "%s %s: %s after %d attempt(s) in %llu ms", call->method,
-                   where, err ? err->message : code, call->attempt,
+        client_log(c, GR_LOG_DEBUG, "%s %s: %s after %d attempt(s) in %llu ms", call->method, where,
+                   err ? err->message : code, call->attempt,
                    (unsigned long long)(gr_now_ms() - call->started_ms));
     }
     if (call->cb)
@@ -505,8 +508,8 @@ static void call_start_attempt(gr_http_call_t *call)
     CURLMcode mc = curl_multi_add_handle(c->multi, call->easy);
     if (mc != CURLM_OK) {
         call_unlink(call);
-        call_fail_later(call, GR_ERR_INTERNAL, "%s: libcurl refused the transfer: %s",
-                        call->method, curl_multi_strerror(mc));
+        call_fail_later(call, GR_ERR_INTERNAL, "%s: libcurl refused the transfer: %s", call->method,
+                        curl_multi_strerror(mc));
         return;
     }
     call->state = CALL_ACTIVE;
@@ -549,8 +552,8 @@ void gr__http_call_send(gr_http_call_t *call, gr_http_response_fn cb, void *user
         return;
     }
     if (!url_is_valid(call->url)) {
-        call_fail_later(call, GR_ERR_INVALID,
-                        "%s %s: not an absolute http:// or https:// URL", call->method, where);
+        call_fail_later(call, GR_ERR_INVALID, "%s %s: not an absolute http:// or https:// URL",
+                        call->method, where);
         return;
     }
     if (call_setup_easy(call) != 0) {
@@ -564,8 +567,7 @@ void gr__http_call_send(gr_http_call_t *call, gr_http_response_fn cb, void *user
 
 /* Maps a failed transfer to a gr_error_t; *retriable says whether another
  * attempt could succeed. */
-static void call_transfer_error(gr_http_call_t *call, CURLcode rc, gr_error_t *err,
-                                int *retriable)
+static void call_transfer_error(gr_http_call_t *call, CURLcode rc, gr_error_t *err, int *retriable)
 {
     char where[512];
     url_for_log(call->url, where, sizeof where);
@@ -617,9 +619,7 @@ static void call_transfer_error(gr_http_call_t *call, CURLcode rc, gr_error_t *e
     case CURLE_TOO_MANY_REDIRECTS:
         gr_error_set(err, GR_ERR_INVALID, "%s %s: %s", call->method, where, why);
         return;
-    default:
-        gr_error_set(err, GR_ERR_IO, "%s %s: %s", call->method, where, why);
-        return;
+    default: gr_error_set(err, GR_ERR_IO, "%s %s: %s", call->method, where, why); return;
     }
 }
 
@@ -675,8 +675,8 @@ static void call_attempt_finished(gr_http_call_t *call, CURLcode rc)
             snprintf(reason, sizeof reason, "%s", err.message);
         else
             snprintf(reason, sizeof reason, "status %ld", status);
-        client_log(c, GR_LOG_INFO, "%s %s: retry %d of %d in %llu ms after %s", call->method,
-                   where, call->attempt, call->retries, (unsigned long long)delay, reason);
+        client_log(c, GR_LOG_INFO, "%s %s: retry %d of %d in %llu ms after %s", call->method, where,
+                   call->attempt, call->retries, (unsigned long long)delay, reason);
         if (c->m_retries)
             gr_metric_inc(c->m_retries);
         call->state = CALL_BACKOFF;
@@ -833,8 +833,7 @@ gr_http_client_t *gr_http_client_new(uv_loop_t *loop, gr_log_t *log, gr_metrics_
         curl_global_cleanup();
         return NULL;
     }
-    c->user_agent = gr_xstrdup(opts->user_agent ? opts->user_agent
-                                                : "greenroom/" GR_HOST_VERSION);
+    c->user_agent = gr_xstrdup(opts->user_agent ? opts->user_agent : "greenroom/" GR_HOST_VERSION);
     c->ca_file = opts->ca_file ? gr_xstrdup(opts->ca_file) : NULL;
     c->timeout_ms = opts->timeout_ms ? opts->timeout_ms : GR_HTTP_CLIENT_DEFAULT_TIMEOUT_MS;
     c->connect_timeout_ms =
@@ -932,7 +931,10 @@ void gr_http_client_free(gr_http_client_t *c)
     uv_close((uv_handle_t *)&c->timer, on_client_timer_closed);
 }
 
-size_t gr_http_client_pending(const gr_http_client_t *c) { return c ? c->nlive : 0; }
+size_t gr_http_client_pending(const gr_http_client_t *c)
+{
+    return c ? c->nlive : 0;
+}
 
 void gr_http_client_set_github(gr_http_client_t *c, struct gr_github_client *github)
 {
@@ -945,4 +947,7 @@ struct gr_github_client *gr_http_client_github(const gr_http_client_t *c)
     return c ? c->github : NULL;
 }
 
-uv_loop_t *gr_http_client_loop(const gr_http_client_t *c) { return c ? c->loop : NULL; }
+uv_loop_t *gr_http_client_loop(const gr_http_client_t *c)
+{
+    return c ? c->loop : NULL;
+}

@@ -32,8 +32,7 @@ typedef void (*gr_http_response_fn)(const gr_http_response_t *res, const gr_erro
                                     void *user_data);
 typedef void (*gr_github_fn)(const gr_github_response_t *res, const gr_error_t *err,
                              void *user_data);
-typedef void (*gr_github_json_fn)(struct json_object *data, const gr_error_t *err,
-                                  void *user_data);
+typedef void (*gr_github_json_fn)(struct json_object *data, const gr_error_t *err, void *user_data);
 typedef void (*gr_github_pages_fn)(struct json_object *items, int complete, const gr_error_t *err,
                                    void *user_data);
 
@@ -112,8 +111,7 @@ typedef struct gr_host_api {
 
     /* ---- outbound HTTP and GitHub (http_client.c, github_*.c) ---------- */
     /* http_client.h */
-    gr_http_call_t *(*http_call_new)(gr_http_client_t *client, const char *method,
-                                     const char *url);
+    gr_http_call_t *(*http_call_new)(gr_http_client_t *client, const char *method, const char *url);
     void (*http_call_header)(gr_http_call_t *call, const char *name, const char *value);
     void (*http_call_body)(gr_http_call_t *call, const void *body, size_t len);
     void (*http_call_timeout)(gr_http_call_t *call, uint64_t timeout_ms);
@@ -133,8 +131,8 @@ typedef struct gr_host_api {
                             void *user_data);
     void (*github_graphql)(gr_github_t *gh, const gr_github_graphql_t *q, size_t q_size,
                            gr_github_json_fn cb, void *user_data);
-    void (*github_graphql_paginate)(gr_github_t *gh, const gr_github_graphql_t *q,
-                                    size_t q_size, gr_github_pages_fn cb, void *user_data);
+    void (*github_graphql_paginate)(gr_github_t *gh, const gr_github_graphql_t *q, size_t q_size,
+                                    gr_github_pages_fn cb, void *user_data);
     int (*github_response_status)(const gr_github_response_t *res);
     const char *(*github_response_header)(const gr_github_response_t *res, const char *name);
     const char *(*github_response_body)(const gr_github_response_t *res, size_t *len);

@@ -52,13 +52,13 @@ struct gr_github_request {
      * API base URL, or an absolute URL on that same host (a Link header's
      * target), used exactly as given. */
     const char *path;
-    const char *body;   /* JSON text sent with Content-Type: application/json, or NULL */
+    const char *body; /* JSON text sent with Content-Type: application/json, or NULL */
     /* The account (organisation or user) whose App installation to use, and
      * optionally its repository, which finds the installation more directly.
      * NULL: read from a /repos/{owner}/{repo}/... or /orgs/{org}/... path. */
     const char *owner;
     const char *repo;
-    const char *accept; /* NULL: "application/vnd.github+json" */
+    const char *accept;  /* NULL: "application/vnd.github+json" */
     uint64_t timeout_ms; /* 0: the host's default */
     int no_cache;        /* 1: neither use nor fill the ETag cache */
 };

@@ -70,20 +70,20 @@ static inline void gr_http_call_body(gr_http_call_t *call, const void *body, siz
 }
 
 /* Time allowed for each attempt, connecting included; 0 keeps the host's
- * default (backend.httpClient.timeout, 30 seconds unless configured). */
+ * default (30 seconds unless the operator changed it). */
 static inline void gr_http_call_timeout(gr_http_call_t *call, uint64_t timeout_ms)
 {
     GR__API(call)->http_call_timeout(call, timeout_ms);
 }
 
-/* Largest body accepted, in bytes; 0 keeps the host's default. */
+/* Largest body accepted, in bytes; 0 keeps the host's default (64 MiB). */
 static inline void gr_http_call_max_response(gr_http_call_t *call, size_t max_bytes)
 {
     GR__API(call)->http_call_max_response(call, max_bytes);
 }
 
 /* Retries after the first attempt for an idempotent method; 0 disables
- * them, a negative value keeps the host's default. */
+ * them, a negative value keeps the host's default (2). */
 static inline void gr_http_call_retries(gr_http_call_t *call, int retries)
 {
     GR__API(call)->http_call_retries(call, retries);
@@ -91,8 +91,7 @@ static inline void gr_http_call_retries(gr_http_call_t *call, int retries)
 
 /* Sends the call; it belongs to the host from now on.  cb runs exactly once,
  * on the loop thread, after this function has returned. */
-static inline void gr_http_call_send(gr_http_call_t *call, gr_http_response_fn cb,
-                                     void *user_data)
+static inline void gr_http_call_send(gr_http_call_t *call, gr_http_response_fn cb, void *user_data)
 {
     GR__API(call)->http_call_send(call, cb, user_data);
 }
@@ -113,8 +112,7 @@ static inline int gr_http_response_status(const gr_http_response_t *res)
 
 /* A response header's value (name case-insensitive; the first one when it
  * was sent several times), or NULL. */
-static inline const char *gr_http_response_header(const gr_http_response_t *res,
-                                                  const char *name)
+static inline const char *gr_http_response_header(const gr_http_response_t *res, const char *name)
 {
     return GR__API(res)->http_response_header(res, name);
 }

@@ -63,7 +63,7 @@ struct gfx {
     int hits;
     gr_strvec_t targets;
     gr_strvec_t methods;
-    gr_strvec_t auths;        /* Authorization, or "-" */
+    gr_strvec_t auths;         /* Authorization, or "-" */
     gr_strvec_t if_none_match; /* If-None-Match, or "-" */
     gr_strvec_t bodies;
     int64_t arrived_ms[64];
@@ -77,7 +77,10 @@ struct gfx {
     int token_lifetime_s;
 };
 
-static void on_guard(uv_timer_t *t) { (void)t; }
+static void on_guard(uv_timer_t *t)
+{
+    (void)t;
+}
 
 static int64_t wall_ms(void)
 {
@@ -303,14 +306,17 @@ static const char *json_str(json_object *j, const char *key)
 
 /* ---- plain calls ------------------------------------------------------------------- */
 
-static void route_repository(gfx_t *fx, gr_ls_request_t *req) { serve_recorded(fx, req, NULL); }
+static void route_repository(gfx_t *fx, gr_ls_request_t *req)
+{
+    serve_recorded(fx, req, NULL);
+}
 
 /* get-repository.json */
 TEST(get_with_token_returns_recorded_repository)
 {
     gfx_t fx;
-    REQUIRE(gfx_setup(&fx, route_repository, FIXTURE_GET_REPOSITORY,
-                      "      token: " TOKEN "\n", NULL));
+    REQUIRE(
+        gfx_setup(&fx, route_repository, FIXTURE_GET_REPOSITORY, "      token: " TOKEN "\n", NULL));
     gres_t r = {0};
     get(&fx, REPO_PATH, &r);
     CHECK(!r.done); /* never from inside the call */
@@ -368,7 +374,10 @@ TEST(integrations_are_chosen_by_host)
 }
 
 /* errors.json: GitHub's message, errors list and documentation link. */
-static void route_errors(gfx_t *fx, gr_ls_request_t *req) { serve_recorded(fx, req, NULL); }
+static void route_errors(gfx_t *fx, gr_ls_request_t *req)
+{
+    serve_recorded(fx, req, NULL);
+}
 
 TEST(github_error_message_is_surfaced)
 {
@@ -386,8 +395,7 @@ TEST(github_error_message_is_surfaced)
     CHECK_CONTAINS(r.err.message, "POST /repos/octokit-fixture-org/errors/labels");
     CHECK_CONTAINS(r.err.message, "422 Validation Failed");
     CHECK_CONTAINS(r.err.message, "Label.color: invalid");
-    CHECK_CONTAINS(r.err.message,
-                   "https://docs.github.com/rest/reference/issues#create-a-label");
+    CHECK_CONTAINS(r.err.message, "https://docs.github.com/rest/reference/issues#create-a-label");
     CHECK(fx.hits == 1);
     CHECK_STR(fx.bodies.items[0], "{\"name\":\"foo\",\"color\":\"invalid\"}");
 
@@ -403,16 +411,20 @@ TEST(github_error_message_is_surfaced)
 
 /* ---- pagination ---------------------------------------------------------------------- */
 
-static void route_issues(gfx_t *fx, gr_ls_request_t *req) { serve_recorded(fx, req, NULL); }
+static void route_issues(gfx_t *fx, gr_ls_request_t *req)
+{
+    serve_recorded(fx, req, NULL);
+}
 
 /* paginate-issues.json: the Link targets are followed exactly as given. */
 TEST(pagination_follows_link_exactly)
 {
     gfx_t fx;
-    REQUIRE(gfx_setup(&fx, route_issues, FIXTURE_PAGINATE_ISSUES, "      token: " TOKEN "\n",
-                      NULL));
+    REQUIRE(
+        gfx_setup(&fx, route_issues, FIXTURE_PAGINATE_ISSUES, "      token: " TOKEN "\n", NULL));
     gres_t r = {0};
-    gr_github_request_t req = {.path = "/repos/octokit-fixture-org/paginate-issues/issues?per_page=3"};
+    gr_github_request_t req = {.path =
+                                   "/repos/octokit-fixture-org/paginate-issues/issues?per_page=3"};
     gr_github_paginate(fx.gh, &req, NULL, 0, on_pages, &r);
     CHECK(run_until(&fx, &r.done, 10000));
     CHECK(!r.has_err);
@@ -508,8 +520,7 @@ static void route_etag(gfx_t *fx, gr_ls_request_t *req)
 TEST(etag_304_is_served_from_cache)
 {
     gfx_t fx;
-    REQUIRE(gfx_setup(&fx, route_etag, FIXTURE_GET_REPOSITORY, "      token: " TOKEN "\n",
-                      NULL));
+    REQUIRE(gfx_setup(&fx, route_etag, FIXTURE_GET_REPOSITORY, "      token: " TOKEN "\n", NULL));
     gres_t first = {0}, second = {0};
     get(&fx, REPO_PATH, &first);
     CHECK(run_until(&fx, &first.done, 5000));
@@ -565,8 +576,8 @@ static void route_primary_limit(gfx_t *fx, gr_ls_request_t *req)
 TEST(primary_rate_limit_waits_for_reset_and_queues_others)
 {
     gfx_t fx;
-    REQUIRE(gfx_setup(&fx, route_primary_limit, FIXTURE_GET_REPOSITORY,
-                      "      token: " TOKEN "\n", NULL));
+    REQUIRE(gfx_setup(&fx, route_primary_limit, FIXTURE_GET_REPOSITORY, "      token: " TOKEN "\n",
+                      NULL));
     fx.reset = (long)time(NULL) + 2;
     gres_t first = {0}, second = {0};
     get(&fx, REPO_PATH, &first);
@@ -641,8 +652,8 @@ TEST(rate_limit_beyond_max_wait_fails_with_github_message)
 {
     gr_github_client_options_t opts = {.rate_limit_max_wait_ms = 500};
     gfx_t fx;
-    REQUIRE(gfx_setup(&fx, route_primary_limit, FIXTURE_GET_REPOSITORY,
-                      "      token: " TOKEN "\n", &opts));
+    REQUIRE(gfx_setup(&fx, route_primary_limit, FIXTURE_GET_REPOSITORY, "      token: " TOKEN "\n",
+                      &opts));
     fx.reset = (long)time(NULL) + 30;
     gres_t r = {0};
     get(&fx, REPO_PATH, &r);
@@ -666,8 +677,8 @@ TEST(rate_limit_beyond_max_wait_fails_with_github_message)
 TEST(shutdown_cancels_calls_waiting_for_a_rate_limit)
 {
     gfx_t fx;
-    REQUIRE(gfx_setup(&fx, route_primary_limit, FIXTURE_GET_REPOSITORY,
-                      "      token: " TOKEN "\n", NULL));
+    REQUIRE(gfx_setup(&fx, route_primary_limit, FIXTURE_GET_REPOSITORY, "      token: " TOKEN "\n",
+                      NULL));
     fx.reset = (long)time(NULL) + 60;
     gres_t a = {0}, b = {0};
     get(&fx, REPO_PATH, &a);
@@ -709,8 +720,9 @@ static void route_graphql(gfx_t *fx, gr_ls_request_t *req)
                  "{\"number\":2}],\"pageInfo\":{\"hasNextPage\":true,"
                  "\"endCursor\":\"Y3Vyc29yOnYyOpHOAAAAAg==\"}}}}}";
     } else if (strcmp(json_object_get_string(cursor), "Y3Vyc29yOnYyOpHOAAAAAg==") == 0) {
-        answer = "{\"data\":{\"repository\":{\"issues\":{\"nodes\":[{\"number\":3}],"
-                 "\"pageInfo\":{\"hasNextPage\":false,\"endCursor\":\"Y3Vyc29yOnYyOpHOAAAAAw==\"}}}}}";
+        answer =
+            "{\"data\":{\"repository\":{\"issues\":{\"nodes\":[{\"number\":3}],"
+            "\"pageInfo\":{\"hasNextPage\":false,\"endCursor\":\"Y3Vyc29yOnYyOpHOAAAAAw==\"}}}}}";
     } else {
         answer = "{\"errors\":[{\"message\":\"bad cursor\"}]}";
     }
@@ -733,8 +745,8 @@ TEST(graphql_cursor_pagination_collects_every_node)
     json_object *vars = json_object_new_object();
     json_object_object_add(vars, "owner", json_object_new_string("octokit-fixture-org"));
     json_object_object_add(vars, "name", json_object_new_string("hello-world"));
-    gr_github_graphql_t q = {.query = ISSUES_QUERY, .variables = vars,
-                             .page_path = "repository.issues"};
+    gr_github_graphql_t q = {
+        .query = ISSUES_QUERY, .variables = vars, .page_path = "repository.issues"};
     gres_t r = {0};
     gr_github_graphql_paginate(fx.gh, &q, on_pages, &r);
     json_object_put(vars); /* borrowed only during the call */
@@ -800,7 +812,10 @@ TEST(graphql_errors_are_surfaced)
 
 static EVP_PKEY *the_key;
 
-static void free_test_key(void) { EVP_PKEY_free(the_key); }
+static void free_test_key(void)
+{
+    EVP_PKEY_free(the_key);
+}
 
 /* One RSA key per run: generating it takes a moment. */
 static EVP_PKEY *test_key(void)
@@ -873,8 +888,7 @@ static int jwt_valid(gfx_t *fx, const char *auth, const char *app_id)
     unsigned char *sig = b64url_decode(dot2 + 1, strlen(dot2 + 1), &slen);
     EVP_MD_CTX *md = EVP_MD_CTX_new();
     int ok = EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, fx->app_public) == 1 &&
-             EVP_DigestVerify(md, sig, slen, (const unsigned char *)jwt,
-                              (size_t)(dot2 - jwt)) == 1;
+             EVP_DigestVerify(md, sig, slen, (const unsigned char *)jwt, (size_t)(dot2 - jwt)) == 1;
     EVP_MD_CTX_free(md);
     char *htext = gr_xstrndup((char *)header, hlen);
     char *ptext = gr_xstrndup((char *)payload, plen);
@@ -907,7 +921,9 @@ static void iso_utc(int64_t epoch_s, char *buf, size_t n)
 static void route_app(gfx_t *fx, gr_ls_request_t *req)
 {
     const char *auth = gr_ls_header(req, "Authorization");
-    if (strcmp(req->target, REPO_PATH "/installation") == 0) {
+    size_t tlen = strlen(req->target);
+    if (strncmp(req->target, "/repos/octokit-fixture-org/", 27) == 0 && tlen > 13 &&
+        strcmp(req->target + tlen - 13, "/installation") == 0) {
         fx->lookups++;
         if (!jwt_valid(fx, auth, "4242")) {
             fx->jwt_bad++;
@@ -998,6 +1014,39 @@ TEST(app_installation_token_is_exchanged_once_and_reused)
     gfx_teardown(&fx);
 }
 
+/* paginate-issues.json through an App: the later pages' /repositories/1000/
+ * paths name no account, yet they use the first page's installation. */
+TEST(app_auth_pagination_keeps_the_installation)
+{
+    char *key = key_yaml_block(test_key(), "            ");
+    char *integration = gr_xasprintf("      apps:\n"
+                                     "        - appId: 4242\n"
+                                     "          privateKey: |\n%s",
+                                     key);
+    gfx_t fx;
+    int ok = gfx_setup(&fx, route_app, FIXTURE_PAGINATE_ISSUES, integration, NULL);
+    free(key);
+    free(integration);
+    REQUIRE(ok);
+    fx.app_public = public_of(test_key());
+    fx.token_lifetime_s = 3600;
+    gres_t r = {0};
+    gr_github_request_t req = {.path =
+                                   "/repos/octokit-fixture-org/paginate-issues/issues?per_page=3"};
+    gr_github_paginate(fx.gh, &req, NULL, 0, on_pages, &r);
+    CHECK(run_until(&fx, &r.done, 10000));
+    CHECK(!r.has_err);
+    CHECK(r.complete == 1);
+    CHECK(r.items && json_object_array_length(r.items) == 13);
+    CHECK(fx.lookups == 1 && fx.exchanges == 1);
+    REQUIRE(fx.hits == 7);
+    CHECK_STR(fx.targets.items[0], "/repos/octokit-fixture-org/paginate-issues/installation");
+    for (int i = 2; i < 7; i++)
+        CHECK_STR(fx.auths.items[i], "token ghs_installation1");
+    gres_free(&r);
+    gfx_teardown(&fx);
+}
+
 /* get-repository.json with a configured installation and short-lived tokens. */
 TEST(app_installation_token_is_renewed_before_expiry)
 {
@@ -1057,8 +1106,8 @@ TEST(bad_config_is_refused_without_leaking_secrets)
         gr_config_doc_t *doc = gr_config_doc_parse("inline.yaml", texts[i], strlen(texts[i]), &err);
         REQUIRE(doc);
         gr_github_client_t *c = gr_github_client_new(
-            &loop, log, NULL, http,
-            gr_config_get(gr_config_doc_root(doc), "integrations.github"), NULL, &err);
+            &loop, log, NULL, http, gr_config_get(gr_config_doc_root(doc), "integrations.github"),
+            NULL, &err);
         CHECK(c == NULL);
         CHECK(err.code == GR_ERR_INVALID);
         CHECK_CONTAINS(err.message, expect[i]);
@@ -1096,8 +1145,7 @@ TEST(app_without_owner_or_installation_says_what_is_missing)
 }
 
 TEST_MAIN(TEST_ENTRY(get_with_token_returns_recorded_repository),
-          TEST_ENTRY(integrations_are_chosen_by_host),
-          TEST_ENTRY(github_error_message_is_surfaced),
+          TEST_ENTRY(integrations_are_chosen_by_host), TEST_ENTRY(github_error_message_is_surfaced),
           TEST_ENTRY(pagination_follows_link_exactly),
           TEST_ENTRY(pagination_of_a_named_field_refuses_foreign_links),
           TEST_ENTRY(etag_304_is_served_from_cache),
@@ -1108,6 +1156,7 @@ TEST_MAIN(TEST_ENTRY(get_with_token_returns_recorded_repository),
           TEST_ENTRY(graphql_cursor_pagination_collects_every_node),
           TEST_ENTRY(graphql_errors_are_surfaced),
           TEST_ENTRY(app_installation_token_is_exchanged_once_and_reused),
+          TEST_ENTRY(app_auth_pagination_keeps_the_installation),
           TEST_ENTRY(app_installation_token_is_renewed_before_expiry),
           TEST_ENTRY(bad_config_is_refused_without_leaking_secrets),
           TEST_ENTRY(app_without_owner_or_installation_says_what_is_missing))

@@ -17,7 +17,7 @@
 #include "test.h"
 #include "util.h"
 
-#define FIXTURE_GET_REPOSITORY                                                                 \
+#define FIXTURE_GET_REPOSITORY                                                                     \
     GR_TEST_TESTDATA "/github-api/rest/octokit-fixtures/get-repository.json"
 
 /* ---- fixture: a loop, a server, a client ---------------------------------- */
@@ -49,12 +49,15 @@ typedef struct result {
     gr_error_t err;
     char *body;
     size_t len;
-    char *etag;         /* the ETag header, looked up as "ETAG" */
-    char *ratelimit;    /* x-ratelimit-limit, looked up as "X-RateLimit-Limit" */
-    int calls;          /* how many times the callback ran */
+    char *etag;      /* the ETag header, looked up as "ETAG" */
+    char *ratelimit; /* x-ratelimit-limit, looked up as "X-RateLimit-Limit" */
+    int calls;       /* how many times the callback ran */
 } result_t;
 
-static void on_guard(uv_timer_t *t) { (void)t; }
+static void on_guard(uv_timer_t *t)
+{
+    (void)t;
+}
 
 static void dispatch(gr_ls_request_t *req, void *user_data)
 {
@@ -180,7 +183,10 @@ static void result_free(result_t *r)
     free(r->ratelimit);
 }
 
-static char *url_of(fx_t *fx, const char *path) { return gr_xasprintf("%s%s", gr_ls_base_url(fx->srv), path); }
+static char *url_of(fx_t *fx, const char *path)
+{
+    return gr_xasprintf("%s%s", gr_ls_base_url(fx->srv), path);
+}
 
 static void send_get(fx_t *fx, const char *path, result_t *r)
 {
@@ -284,8 +290,8 @@ TEST(plain_get_returns_recorded_answer)
     CHECK(run_until(&fx, &r.done, 5000));
     CHECK(!r.has_err);
     CHECK(r.status == 200);
-    char *expected = gr_fixture_body(gr_fixture_find(fx.repo_fixture, "GET",
-                                                      "/repos/octokit-fixture-org/hello-world"));
+    char *expected = gr_fixture_body(
+        gr_fixture_find(fx.repo_fixture, "GET", "/repos/octokit-fixture-org/hello-world"));
     CHECK_STR(r.body, expected);
     CHECK(r.len == strlen(expected));
     free(expected);
@@ -379,7 +385,7 @@ TEST(timeout_fails_with_timeout_and_is_retried_for_get)
     CHECK(r.err.code == GR_ERR_TIMEOUT);
     CHECK_CONTAINS(r.err.message, "/slow");
     CHECK(strstr(r.err.message, "token=abc") == NULL); /* no query strings in messages */
-    CHECK(fx.hits == 2);                                /* one retry */
+    CHECK(fx.hits == 2);                               /* one retry */
     CHECK(elapsed >= 380 && elapsed < 3000);
     result_free(&r);
     fx_teardown(&fx);
@@ -671,15 +677,15 @@ TEST(shutdown_cancels_a_call_waiting_to_retry)
 
 TEST_MAIN(TEST_ENTRY(plain_get_returns_recorded_answer),
           TEST_ENTRY(sequential_calls_reuse_one_connection),
-          TEST_ENTRY(parallel_calls_all_complete),
-          TEST_ENTRY(post_sends_body_and_custom_headers),
+          TEST_ENTRY(parallel_calls_all_complete), TEST_ENTRY(post_sends_body_and_custom_headers),
           TEST_ENTRY(timeout_fails_with_timeout_and_is_retried_for_get),
           TEST_ENTRY(response_over_cap_is_aborted_with_clear_error),
           TEST_ENTRY(get_is_retried_after_503_then_succeeds),
           TEST_ENTRY(retries_stop_at_the_limit_and_return_the_last_answer),
           TEST_ENTRY(post_is_not_retried),
-          TEST_ENTRY(post_is_not_retried_after_a_dropped_connection), TEST_ENTRY(put_and_delete_are_retried),
-          TEST_ENTRY(network_error_is_retried_for_get), TEST_ENTRY(refused_connection_is_unavailable),
+          TEST_ENTRY(post_is_not_retried_after_a_dropped_connection),
+          TEST_ENTRY(put_and_delete_are_retried), TEST_ENTRY(network_error_is_retried_for_get),
+          TEST_ENTRY(refused_connection_is_unavailable),
           TEST_ENTRY(bad_requests_fail_from_the_loop), TEST_ENTRY(redirect_is_followed),
           TEST_ENTRY(proxy_comes_from_the_environment),
           TEST_ENTRY(shutdown_cancels_calls_in_flight),

@@ -72,9 +72,18 @@ static gr_metric_t *labels(gr_metric_t *family, const char *const *values)
     return (gr_metric_t *)add(fm, f->name, values[0], 1, f);
 }
 
-static void metric_add(gr_metric_t *metric, double delta) { ((fake_metric_t *)metric)->value += delta; }
-static void metric_set(gr_metric_t *metric, double v) { ((fake_metric_t *)metric)->value = v; }
-static void metric_observe(gr_metric_t *metric, double v) { ((fake_metric_t *)metric)->value += v; }
+static void metric_add(gr_metric_t *metric, double delta)
+{
+    ((fake_metric_t *)metric)->value += delta;
+}
+static void metric_set(gr_metric_t *metric, double v)
+{
+    ((fake_metric_t *)metric)->value = v;
+}
+static void metric_observe(gr_metric_t *metric, double v)
+{
+    ((fake_metric_t *)metric)->value += v;
+}
 
 gr_metrics_t *gr_fake_metrics_new(void)
 {

@@ -334,9 +334,18 @@ gr_ls_t *gr_ls_start(uv_loop_t *loop, gr_ls_handler_fn handler, void *user_data)
     return s;
 }
 
-const char *gr_ls_base_url(const gr_ls_t *s) { return s->base_url; }
-size_t gr_ls_connections(const gr_ls_t *s) { return s->nconns; }
-size_t gr_ls_requests(const gr_ls_t *s) { return s->nrequests; }
+const char *gr_ls_base_url(const gr_ls_t *s)
+{
+    return s->base_url;
+}
+size_t gr_ls_connections(const gr_ls_t *s)
+{
+    return s->nconns;
+}
+size_t gr_ls_requests(const gr_ls_t *s)
+{
+    return s->nrequests;
+}
 
 static void on_listener_closed(uv_handle_t *h)
 {
@@ -440,4 +449,7 @@ void gr_ls_drop(gr_ls_request_t *req)
     req_free(r);
 }
 
-void gr_ls_hang(gr_ls_request_t *req) { (void)req; }
+void gr_ls_hang(gr_ls_request_t *req)
+{
+    (void)req;
+}

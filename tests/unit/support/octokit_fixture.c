@@ -39,8 +39,8 @@ char *gr_fixture_body(json_object *entry)
         return gr_xstrdup("");
     if (json_object_is_type(r, json_type_string))
         return gr_xstrdup(json_object_get_string(r));
-    return gr_xstrdup(json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN |
-                                                            JSON_C_TO_STRING_NOSLASHESCAPE));
+    return gr_xstrdup(
+        json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
 /* Replaces every "https://api.github.com" with base. */
@@ -76,14 +76,15 @@ void gr_fixture_respond(gr_ls_request_t *req, json_object *entry, const char *ba
                         const char *extra_headers)
 {
     json_object *status, *headers;
-    int code = json_object_object_get_ex(entry, "status", &status) ? json_object_get_int(status)
-                                                                   : 200;
+    int code =
+        json_object_object_get_ex(entry, "status", &status) ? json_object_get_int(status) : 200;
     gr_buf_t hdr = {0};
     if (json_object_object_get_ex(entry, "headers", &headers)) {
         json_object_object_foreach(headers, name, value)
         {
             if (strcasecmp(name, "content-length") == 0 || strcasecmp(name, "connection") == 0 ||
-                strcasecmp(name, "transfer-encoding") == 0 || header_overridden(extra_headers, name))
+                strcasecmp(name, "transfer-encoding") == 0 ||
+                header_overridden(extra_headers, name))
                 continue;
             gr_buf_printf(&hdr, "%s: ", name);
             append_rewritten(&hdr, json_object_get_string(value), base_url);
