@@ -397,13 +397,17 @@ static void on_exchange_done(const gr_github_response_t *res, const gr_error_t *
            "GitHub App %s: new token for installation %lld, valid for %lld s", cred->app->app_id,
            (long long)cred->installation_id,
            (long long)((cred->expires_ms - cred->fetched_ms) / 1000));
+    /* The calls that waited use this token even if it is already inside
+     * the refresh margin; otherwise a short-lived token would send them
+     * round for another exchange forever. */
+    for (gh_op_t *op = cred->token_waiters.head; op; op = op->q_next)
+        op->token_fresh = 1;
     gh_queue_resume_all(&cred->token_waiters);
 }
 
 /* Whether an installation token may still be sent.  It is renewed the
  * refresh margin before it expires, but never sooner than halfway through
- * its life, so a short-lived token is still used by the calls that waited
- * for it. */
+ * its life. */
 static int token_usable(const gh_cred_t *cred, uint64_t margin_ms)
 {
     if (!cred->secret)
@@ -438,7 +442,8 @@ int gh_auth_ready(gh_op_t *op, gr_error_t *err)
         return 0;
     }
     case GH_CRED_INSTALLATION:
-        if (token_usable(cred, c->refresh_margin_ms))
+        if (token_usable(cred, c->refresh_margin_ms) ||
+            (op->token_fresh && cred->secret && gh_wall_ms() < cred->expires_ms))
             return 0;
         gh_queue_push(&cred->token_waiters, op);
         if (!cred->refreshing) {

@@ -131,6 +131,7 @@ struct gh_op {
     gr_github_cache_entry_t *cached;
     int rate_waits;
     int auth_retried;
+    int token_fresh; /* resumed by the exchange it waited for */
 
     gr_github_fn cb;
     void *user_data;
