@@ -94,5 +94,36 @@ const char *gr__db_result_column_name(const gr_db_result_t *res, int col);
 int gr__db_result_column(const gr_db_result_t *res, const char *name);
 const char *gr__db_result_value(const gr_db_result_t *res, int row, int col);
 int64_t gr__db_result_affected(const gr_db_result_t *res);
+/* ---- outbound HTTP and GitHub ------------------------------------------- */
+/* http_client.c */
+gr_http_call_t *gr__http_call_new(gr_http_client_t *client, const char *method, const char *url);
+void gr__http_call_header(gr_http_call_t *call, const char *name, const char *value);
+void gr__http_call_body(gr_http_call_t *call, const void *body, size_t len);
+void gr__http_call_timeout(gr_http_call_t *call, uint64_t timeout_ms);
+void gr__http_call_max_response(gr_http_call_t *call, size_t max_bytes);
+void gr__http_call_retries(gr_http_call_t *call, int retries);
+void gr__http_call_send(gr_http_call_t *call, gr_http_response_fn cb, void *user_data);
+void gr__http_call_free(gr_http_call_t *call);
+int gr__http_response_status(const gr_http_response_t *res);
+const char *gr__http_response_header(const gr_http_response_t *res, const char *name);
+const char *gr__http_response_body(const gr_http_response_t *res, size_t *len);
+
+/* github_client.c, github_pages.c */
+gr_github_t *gr__github_get(gr_http_client_t *http, const char *host, gr_error_t *err);
+void gr__github_request(gr_github_t *gh, const gr_github_request_t *req, size_t req_size,
+                        gr_github_fn cb, void *user_data);
+void gr__github_paginate(gr_github_t *gh, const gr_github_request_t *req, size_t req_size,
+                         const char *items_key, int max_pages, gr_github_pages_fn cb,
+                         void *user_data);
+void gr__github_graphql(gr_github_t *gh, const gr_github_graphql_t *q, size_t q_size,
+                        gr_github_json_fn cb, void *user_data);
+void gr__github_graphql_paginate(gr_github_t *gh, const gr_github_graphql_t *q, size_t q_size,
+                                 gr_github_pages_fn cb, void *user_data);
+int gr__github_response_status(const gr_github_response_t *res);
+const char *gr__github_response_header(const gr_github_response_t *res, const char *name);
+const char *gr__github_response_body(const gr_github_response_t *res, size_t *len);
+struct json_object *gr__github_response_json(const gr_github_response_t *res);
+int gr__github_response_cached(const gr_github_response_t *res);
+/* ---- end of outbound HTTP and GitHub ------------------------------------ */
 
 #endif

@@ -157,6 +157,7 @@ size_t gr_host_config_check(gr_config_doc_t *doc, gr_module_file_t *mods, size_t
                             gr_strvec_t *problems, gr_strvec_t *warnings)
 {
     size_t nproblems = gr_config_doc_validate(doc, "backend", gr__backend_fields, problems);
+    nproblems += gr_config_doc_validate(doc, "integrations", gr_github_integrations_schema, problems);
     const gr_config_t *root = gr_config_doc_root(doc);
     if (!gr__database_disabled(root)) {
         gr_db_options_t options;
@@ -526,6 +527,13 @@ static int gr__start(gr_host_t *host)
     host->host_router = gr_route_table_router(host->routes, "", "");
     host->scheduler = gr_scheduler_host_new(&host->loop, host->log, host->metrics);
     host->work = gr_work_pool_new(&host->loop);
+    host->http_client = gr_http_client_new(&host->loop, host->log, host->metrics, NULL);
+    host->github = gr_github_client_new(&host->loop, host->log, host->metrics, host->http_client,
+                                        gr_config_get(root, "integrations.github"), NULL, &err);
+    if (!host->github) {
+        gr_log_error(host->log, "integrations.github: %s", err.message);
+        return -1;
+    }
     const char *web_dir = host->options->web_dir;
     if (!web_dir)
         web_dir = gr_config_string(root, "backend.web.root", NULL);
@@ -550,6 +558,7 @@ static int gr__start(gr_host_t *host)
         free(prefix);
         slot->ctx.scheduler = gr_scheduler_host_plugin(host->scheduler, d->plugin_id);
         slot->ctx.metrics = host->metrics;
+        slot->ctx.http = host->http_client;
         slot->ctx.state_dir = host->options->state_dir;
         slot->ctx.loop = &host->loop;
         slot->healthy = 1;
@@ -680,6 +689,12 @@ static void gr__on_work_drained(void *user_data)
 static void gr__on_scheduler_stopped(void *user_data)
 {
     gr_host_t *host = user_data;
+    /* Outbound calls still in flight end now, with GR_ERR_CANCELED, while
+     * the plugins that made them are still there to hear it. */
+    if (host->github)
+        gr_github_client_shutdown(host->github);
+    if (host->http_client)
+        gr_http_client_shutdown(host->http_client);
     gr_work_pool_cancel_all(host->work, gr__on_work_drained, host);
 }
 
@@ -752,7 +767,13 @@ static void gr__host_free_services(gr_host_t *host)
         gr_work_pool_free(host->work);
     if (host->db)
         gr_db_service_free(host->db);
+    if (host->github)
+        gr_github_client_free(host->github);
+    if (host->http_client)
+        gr_http_client_free(host->http_client);
     host->db = NULL;
+    host->github = NULL;
+    host->http_client = NULL;
     host->http = NULL;
     host->scheduler = NULL;
     host->work = NULL;

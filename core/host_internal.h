@@ -8,6 +8,8 @@
 
 #include "config_tree.h"
 #include "db_service.h"
+#include "github_client.h"
+#include "http_client.h"
 #include "host.h"
 #include "http_server.h"
 #include "loader.h"
@@ -83,6 +85,8 @@ struct gr_host {
     gr_scheduler_host_t *scheduler;
     gr_work_pool_t *work;
     gr_db_service_t *db;  /* NULL with backend.database.client: none */
+    gr_http_client_t *http_client;
+    gr_github_client_t *github;
     size_t migrate_index; /* start-up: the next slot (in order) to migrate */
 
     gr_hook_list_t started_hooks;

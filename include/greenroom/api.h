@@ -31,6 +31,15 @@ typedef void (*gr_db_result_fn)(const gr_db_result_t *res, const gr_db_error_t *
 typedef void (*gr_db_tx_fn)(gr_db_tx_t *tx, const gr_db_error_t *err, void *user_data);
 typedef void (*gr_db_done_fn)(const gr_db_error_t *err, void *user_data);
 
+/* http_client.h and github.h: res and err as each header describes. */
+typedef void (*gr_http_response_fn)(const gr_http_response_t *res, const gr_error_t *err,
+                                    void *user_data);
+typedef void (*gr_github_fn)(const gr_github_response_t *res, const gr_error_t *err,
+                             void *user_data);
+typedef void (*gr_github_json_fn)(struct json_object *data, const gr_error_t *err, void *user_data);
+typedef void (*gr_github_pages_fn)(struct json_object *items, int complete, const gr_error_t *err,
+                                   void *user_data);
+
 typedef struct gr_host_api {
     uint32_t size;        /* sizeof(gr_host_api_t) in the host */
     uint32_t abi_version; /* GR_ABI_VERSION of the host */
@@ -120,6 +129,36 @@ typedef struct gr_host_api {
     int (*db_result_column)(const gr_db_result_t *res, const char *name);
     const char *(*db_result_value)(const gr_db_result_t *res, int row, int col);
     int64_t (*db_result_affected)(const gr_db_result_t *res);
+    /* ---- outbound HTTP and GitHub (http_client.c, github_*.c) ---------- */
+    /* http_client.h */
+    gr_http_call_t *(*http_call_new)(gr_http_client_t *client, const char *method, const char *url);
+    void (*http_call_header)(gr_http_call_t *call, const char *name, const char *value);
+    void (*http_call_body)(gr_http_call_t *call, const void *body, size_t len);
+    void (*http_call_timeout)(gr_http_call_t *call, uint64_t timeout_ms);
+    void (*http_call_max_response)(gr_http_call_t *call, size_t max_bytes);
+    void (*http_call_retries)(gr_http_call_t *call, int retries);
+    void (*http_call_send)(gr_http_call_t *call, gr_http_response_fn cb, void *user_data);
+    void (*http_call_free)(gr_http_call_t *call);
+    int (*http_response_status)(const gr_http_response_t *res);
+    const char *(*http_response_header)(const gr_http_response_t *res, const char *name);
+    const char *(*http_response_body)(const gr_http_response_t *res, size_t *len);
+    /* github.h: req_size/q_size are the caller's sizeof, so the structs may grow. */
+    gr_github_t *(*github_get)(gr_http_client_t *http, const char *host, gr_error_t *err);
+    void (*github_request)(gr_github_t *gh, const gr_github_request_t *req, size_t req_size,
+                           gr_github_fn cb, void *user_data);
+    void (*github_paginate)(gr_github_t *gh, const gr_github_request_t *req, size_t req_size,
+                            const char *items_key, int max_pages, gr_github_pages_fn cb,
+                            void *user_data);
+    void (*github_graphql)(gr_github_t *gh, const gr_github_graphql_t *q, size_t q_size,
+                           gr_github_json_fn cb, void *user_data);
+    void (*github_graphql_paginate)(gr_github_t *gh, const gr_github_graphql_t *q, size_t q_size,
+                                    gr_github_pages_fn cb, void *user_data);
+    int (*github_response_status)(const gr_github_response_t *res);
+    const char *(*github_response_header)(const gr_github_response_t *res, const char *name);
+    const char *(*github_response_body)(const gr_github_response_t *res, size_t *len);
+    struct json_object *(*github_response_json)(const gr_github_response_t *res);
+    int (*github_response_cached)(const gr_github_response_t *res);
+    /* ---- end of outbound HTTP and GitHub -------------------------------- */
 } gr_host_api_t;
 
 /* True when the host's table has `field` (an older host may not). */

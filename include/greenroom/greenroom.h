@@ -11,6 +11,8 @@
  *   scheduler.h  scheduled tasks
  *   metrics.h    Prometheus metrics
  *   db.h         the plugin's PostgreSQL database
+ *   http_client.h  outbound HTTP requests
+ *   github.h     the shared GitHub client: REST, GraphQL, App auth
  */
 #ifndef GREENROOM_GREENROOM_H
 #define GREENROOM_GREENROOM_H
@@ -25,6 +27,8 @@
 #include <greenroom/scheduler.h>
 #include <greenroom/metrics.h>
 #include <greenroom/db.h>
+#include <greenroom/http_client.h>
+#include <greenroom/github.h>
 
 #define GR_SDK_VERSION "0.1.0"
 

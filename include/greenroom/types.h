@@ -36,6 +36,12 @@ typedef struct gr_db_stmt gr_db_stmt_t;             /* db.h: a prepared statemen
 typedef struct gr_db_result gr_db_result_t;         /* db.h: rows, borrowed in a callback */
 typedef struct gr_db_error gr_db_error_t;           /* db.h */
 typedef struct gr_http_client gr_http_client_t;     /* http_client.h (outbound HTTP) */
+typedef struct gr_http_call gr_http_call_t;         /* http_client.h: one outbound request */
+typedef struct gr_http_response gr_http_response_t; /* http_client.h: borrowed in a callback */
+typedef struct gr_github gr_github_t;               /* github.h: one GitHub integration */
+typedef struct gr_github_request gr_github_request_t;   /* github.h */
+typedef struct gr_github_graphql gr_github_graphql_t;   /* github.h */
+typedef struct gr_github_response gr_github_response_t; /* github.h: borrowed in a callback */
 
 /* ---- config schema: how a module declares its section ------------------ */
 
