@@ -9,7 +9,8 @@
  *   - JulieOps plans: nothing but a plans: mapping;
  *   - kafka-gitops: only kafka-gitops's top-level keys, and topics,
  *     services and users are mappings keyed by name;
- *   - plain: clusters: or topics: as lists.
+ *   - plain: only clusters:, topics:, services: and connectors:, at least
+ *     one of them a list.
  *
  * Another Kubernetes object (a ConfigMap beside a Kafka resource) is
  * unknown, which lets a Strimzi file carry it. */
@@ -62,6 +63,23 @@ static int kafka__is_gitops(struct json_object *root)
     return any;
 }
 
+/* Only the plain format's keys, and at least one of them a list. */
+static int kafka__is_plain(struct json_object *root)
+{
+    static const char *const keys[] = {"clusters", "topics", "services", "connectors"};
+    int lists = 0;
+    json_object_object_foreach(root, key, value)
+    {
+        size_t i = 0;
+        while (i < sizeof keys / sizeof keys[0] && strcmp(keys[i], key) != 0)
+            i++;
+        if (i == sizeof keys / sizeof keys[0])
+            return 0;
+        lists += kafka__is(value, json_type_array);
+    }
+    return lists > 0;
+}
+
 kafka_format_t kafka__detect(struct json_object *root)
 {
     if (!kafka__is(root, json_type_object))
@@ -78,8 +96,7 @@ kafka_format_t kafka__detect(struct json_object *root)
         return KAFKA_FORMAT_JULIEOPS_PLANS;
     if (kafka__is_gitops(root))
         return KAFKA_FORMAT_GITOPS;
-    if (kafka__is(kafka__get(root, "clusters"), json_type_array) ||
-        kafka__is(kafka__get(root, "topics"), json_type_array))
+    if (kafka__is_plain(root))
         return KAFKA_FORMAT_PLAIN;
     return KAFKA_FORMAT_UNKNOWN;
 }

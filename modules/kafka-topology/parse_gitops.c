@@ -63,6 +63,8 @@ static int kafka__one_of(const char *v, const char *const *allowed)
 static void kafka__gitops_known_keys(kafka__doc_t *d, struct json_object *obj,
                                      const char *const *known, const char *what, const char *path)
 {
+    if (!kafka__is(obj, json_type_object))
+        return;
     json_object_object_foreach(obj, key, value)
     {
         (void)value;
