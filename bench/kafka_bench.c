@@ -5,7 +5,8 @@
  *
  *   parse   kafka_topology_load: reading the files and the YAML/JSON
  *   finish  kafka_topology_finish: interpreting, resolving, checks
- *   graph   kafka_graph_cytoscape for the cluster, serialised to a string
+ *   graph   kafka_graph_cytoscape for the cluster: the JSON text the graph
+ *           API will answer with
  *
  * and prints the median of each in milliseconds.  Layouts:
  *   gitops-1file   one kafka-gitops state holding every topic and service
@@ -24,8 +25,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-#include <json.h>
 
 #include "kafka_model.h"
 
@@ -135,8 +134,10 @@ static void write_julieops(const char *dir, int ntopics, int nservices)
             fprintf(f, "      - principal: \"User:service-%04d\"\n", s);
         fprintf(f, "    streams:\n");
         for (int s = team; s < nservices; s += teams) {
-            fprintf(f, "      - principal: \"User:streams-%04d\"\n        topics:\n"
-                       "          read:\n", s);
+            fprintf(f,
+                    "      - principal: \"User:streams-%04d\"\n        topics:\n"
+                    "          read:\n",
+                    s);
             for (int k = 0; k < CONSUMES; k++) {
                 int tp = consumed(s, k, ntopics);
                 fprintf(f, "            - \"acme.prod.team%02d.topic-%05d\"\n", tp % teams, tp);
@@ -246,11 +247,9 @@ static void run(const char *label, const char *dir, const char *cluster, int run
         double t1 = now_ms();
         kafka_topology_finish(t);
         double t2 = now_ms();
-        struct json_object *g = kafka_graph_cytoscape(t, cluster);
-        const char *text = json_object_to_json_string_ext(g, JSON_C_TO_STRING_PLAIN);
-        json_bytes = strlen(text);
+        char *text = kafka_graph_cytoscape(t, cluster, &json_bytes);
         double t3 = now_ms();
-        json_object_put(g);
+        free(text);
         parse[r] = t1 - t0;
         finish[r] = t2 - t1;
         graph[r] = t3 - t2;
@@ -266,8 +265,8 @@ static void run(const char *label, const char *dir, const char *cluster, int run
         kafka_topology_free(t);
     }
     double p = median(parse, runs), f = median(finish, runs), g = median(graph, runs);
-    printf("%-14s %6zu topics %5zu principals %6zu edges %4zu problems | parse %7.1f ms  "
-           "finish %6.1f ms  total %7.1f ms | graph %6.1f ms (%zu KB)\n",
+    printf("%-14s %5zu topics %4zu principals %5zu edges %zu problems | parse %6.1f  finish "
+           "%5.1f  total %6.1f ms | graph %5.1f ms (%zu KB)\n",
            label, ntopics, nprincipals, nedges, nproblems, p, f, p + f, g, json_bytes / 1024);
 }
 
@@ -296,8 +295,8 @@ int main(int argc, char **argv)
     write_strimzi(dir[3], ntopics, nservices);
     write_plain(dir[4], ntopics, nservices);
 
-    printf("kafka topology model: %d topics, %d services, median of %d runs\n", ntopics,
-           nservices, runs);
+    printf("kafka topology model: %d topics, %d services, median of %d runs\n", ntopics, nservices,
+           runs);
     run(names[0], dir[0], "gitops-1file", runs);
     run(names[1], dir[1], "gitops-split", runs);
     run(names[2], dir[2], "default", runs);

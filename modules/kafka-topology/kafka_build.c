@@ -163,7 +163,8 @@ static int kafka__topic_differences(gr_buf_t *b, const kafka_topic_t *old,
         if (n++)
             gr_buf_puts(b, "; ");
         if (c == 0) {
-            gr_buf_printf(b, "%s=%s here, %s there", cfg[i].key, cfg[i].value, old->config[j].value);
+            gr_buf_printf(b, "%s=%s here, %s there", cfg[i].key, cfg[i].value,
+                          old->config[j].value);
             i++;
             j++;
         } else if (c < 0) {

@@ -43,9 +43,8 @@ static int kafka__is_template(struct json_object *root)
 
 static int kafka__is_gitops(struct json_object *root)
 {
-    static const char *const keys[] = {"settings", "topics",         "services",
-                                       "users",    "customServiceAcls", "customUserAcls",
-                                       "schemas"};
+    static const char *const keys[] = {"settings",          "topics",         "services", "users",
+                                       "customServiceAcls", "customUserAcls", "schemas"};
     int any = 0;
     json_object_object_foreach(root, key, value)
     {

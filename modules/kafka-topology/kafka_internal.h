@@ -14,12 +14,12 @@
 #include "util.h"
 
 /* Grows a (pointer, len, cap) array so one more item fits. */
-#define KAFKA__GROW(items, len, cap)                                                             \
-    do {                                                                                         \
-        if ((len) == (cap)) {                                                                    \
-            (cap) = (cap) ? (cap) * 2 : 16;                                                      \
-            (items) = gr_xrealloc((items), (cap) * sizeof *(items));                             \
-        }                                                                                        \
+#define KAFKA__GROW(items, len, cap)                                                               \
+    do {                                                                                           \
+        if ((len) == (cap)) {                                                                      \
+            (cap) = (cap) ? (cap)*2 : 16;                                                          \
+            (items) = gr_xrealloc((items), (cap) * sizeof *(items));                               \
+        }                                                                                          \
     } while (0)
 
 /* ---- string storage and tables (kafka_store.c) ---------------------------- */
@@ -31,7 +31,7 @@ typedef struct kafka__arena {
     kafka__chunk_t *head;
 } kafka__arena_t;
 
-void *kafka__alloc(kafka__arena_t *a, size_t n); /* zeroed, 8-byte aligned */
+void *kafka__alloc(kafka__arena_t *a, size_t n);             /* zeroed, 8-byte aligned */
 const char *kafka__strdup(kafka__arena_t *a, const char *s); /* NULL stays NULL */
 const char *kafka__strndup(kafka__arena_t *a, const char *s, size_t n);
 void kafka__arena_free(kafka__arena_t *a);
@@ -61,12 +61,12 @@ typedef struct kafka__file {
     const char *path; /* as given, in the arena */
     const char *norm; /* lexically normalised, for settings.files lookups */
     catalog_file_t parsed;
-    kafka_format_t forced; /* AUTO, or what the caller asked for */
-    kafka_format_t format; /* what it is read as */
+    kafka_format_t forced;       /* AUTO, or what the caller asked for */
+    kafka_format_t format;       /* what it is read as */
     int32_t default_replication; /* kafka-gitops settings.topics.defaults of the
                                     state naming this file; 0: none */
-    const char *cluster; /* kafka-gitops: the cluster of the state naming this
-                            file, NULL until known */
+    const char *cluster;         /* kafka-gitops: the cluster of the state naming this
+                                    file, NULL until known */
 } kafka__file_t;
 
 typedef struct kafka__plan {
@@ -90,8 +90,8 @@ struct kafka__impl {
     kafka__plan_t *plans;
     size_t nplans, plans_cap;
 
-    size_t clusters_cap, topics_cap, principals_cap, connectors_cap, apps_cap, refs_cap,
-        edges_cap, problems_cap, outfiles_cap;
+    size_t clusters_cap, topics_cap, principals_cap, connectors_cap, apps_cap, refs_cap, edges_cap,
+        problems_cap, outfiles_cap;
     kafka__map_t cluster_map;   /* name → cluster */
     kafka__map_t topic_map;     /* (name, cluster) → topic */
     kafka__map_t principal_map; /* name → principal */
@@ -112,13 +112,12 @@ typedef struct kafka__doc {
 
 /* The position of a field ("projects.0.topics.3"), relative to d->prefix;
  * a missing field gives its nearest ancestor's position. */
-__attribute__((format(printf, 2, 3))) kafka_pos_t kafka__pos(const kafka__doc_t *d,
-                                                            const char *fmt, ...);
+__attribute__((format(printf, 2, 3))) kafka_pos_t kafka__pos(const kafka__doc_t *d, const char *fmt,
+                                                             ...);
 
 __attribute__((format(printf, 5, 6))) void kafka__problem(kafka_topology_t *t, kafka_pos_t pos,
                                                           kafka_severity_t severity,
-                                                          const char *check, const char *fmt,
-                                                          ...);
+                                                          const char *check, const char *fmt, ...);
 
 /* ---- builders (kafka_build.c) ----------------------------------------------- */
 

@@ -36,7 +36,9 @@ const char *kafka__text(kafka_topology_t *t, struct json_object *v)
     case json_type_null: return "null";
     case json_type_string: return json_object_get_string(v);
     case json_type_boolean: return json_object_get_boolean(v) ? "true" : "false";
-    case json_type_int: snprintf(buf, sizeof buf, "%lld", (long long)json_object_get_int64(v)); break;
+    case json_type_int:
+        snprintf(buf, sizeof buf, "%lld", (long long)json_object_get_int64(v));
+        break;
     case json_type_double: {
         /* %.15g gives back the digits a person wrote ("0.01"), where
          * json-c's own %.17g would print 0.01000000000000000021. */

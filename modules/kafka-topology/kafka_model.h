@@ -40,8 +40,6 @@
 
 #include <greenroom/error.h>
 
-struct json_object;
-
 /* Index value meaning "none" in the size_t links between model arrays. */
 #define KAFKA_NONE ((size_t)-1)
 
@@ -93,10 +91,10 @@ typedef struct kafka_config_entry {
 } kafka_config_entry_t;
 
 typedef struct kafka_topic {
-    const char *name; /* the full Kafka topic name */
-    size_t cluster;   /* index into clusters */
-    int32_t partitions;  /* 0: the cluster's default */
-    int32_t replication; /* 0: the cluster's default */
+    const char *name;             /* the full Kafka topic name */
+    size_t cluster;               /* index into clusters */
+    int32_t partitions;           /* 0: the cluster's default */
+    int32_t replication;          /* 0: the cluster's default */
     kafka_config_entry_t *config; /* sorted by key */
     size_t nconfig;
     const char *project;   /* JulieOps project name, else NULL */
@@ -145,9 +143,9 @@ typedef struct kafka_principal {
     const char *principal; /* the Kafka principal when the source gives one
                               besides the name, else NULL */
     kafka_kind_t kind;
-    int declared;     /* 0: only referenced (a custom ACL, a plain topic's
-                         producers) and never defined; reported */
-    kafka_pos_t pos;  /* definition, or first reference */
+    int declared;    /* 0: only referenced (a custom ACL, a plain topic's
+                        producers) and never defined; reported */
+    kafka_pos_t pos; /* definition, or first reference */
     /* Its rights: refs[0 .. nproduces) produce, then nconsumes consume,
      * each in the order the files wrote them.  Filled by finish. */
     const kafka_ref_t *refs;
@@ -158,7 +156,7 @@ typedef struct kafka_principal {
 /* A Kafka Connect connector. */
 typedef struct kafka_connector {
     const char *name;
-    size_t principal; /* the Connect cluster running it, or KAFKA_NONE */
+    size_t principal;       /* the Connect cluster running it, or KAFKA_NONE */
     const char *class_name; /* connector.class when known, else NULL */
     kafka_pos_t pos;
     const kafka_ref_t *refs; /* as for principals, filled by finish */
@@ -177,28 +175,28 @@ typedef struct kafka_streams_app {
  * finish from the refs, without duplicates. */
 typedef struct kafka_edge {
     kafka_node_kind_t from_kind;
-    size_t from;       /* index into principals or connectors */
+    size_t from; /* index into principals or connectors */
     kafka_access_t access;
-    size_t topic;      /* index into topics, or KAFKA_NONE when the topic
-                          is not defined anywhere (then see topic_name) */
+    size_t topic; /* index into topics, or KAFKA_NONE when the topic
+                     is not defined anywhere (then see topic_name) */
     const char *topic_name;
-    size_t cluster;    /* the topic's cluster */
-    kafka_pos_t pos;   /* the ref it came from */
+    size_t cluster;  /* the topic's cluster */
+    kafka_pos_t pos; /* the ref it came from */
 } kafka_edge_t;
 
 typedef enum kafka_severity { KAFKA_SEVERITY_ERROR = 0, KAFKA_SEVERITY_WARNING } kafka_severity_t;
 
 /* Checks, as the `check` of a problem. */
-#define KAFKA_CHECK_READ "read"                         /* a file that cannot be read */
-#define KAFKA_CHECK_SYNTAX "syntax"                     /* malformed YAML or JSON */
-#define KAFKA_CHECK_UNKNOWN_FORMAT "unknown-format"     /* no known format in the file */
-#define KAFKA_CHECK_INVALID "invalid"                   /* a known format, wrongly filled */
-#define KAFKA_CHECK_MISSING_FILE "missing-file"         /* settings.files names no file */
-#define KAFKA_CHECK_REPLICATION "replication-factor"    /* above the cluster's brokers */
-#define KAFKA_CHECK_DUPLICATE_TOPIC "duplicate-topic"   /* defined twice, differently */
-#define KAFKA_CHECK_UNDEFINED_TOPIC "undefined-topic"   /* a ref to no defined topic */
+#define KAFKA_CHECK_READ "read"                       /* a file that cannot be read */
+#define KAFKA_CHECK_SYNTAX "syntax"                   /* malformed YAML or JSON */
+#define KAFKA_CHECK_UNKNOWN_FORMAT "unknown-format"   /* no known format in the file */
+#define KAFKA_CHECK_INVALID "invalid"                 /* a known format, wrongly filled */
+#define KAFKA_CHECK_MISSING_FILE "missing-file"       /* settings.files names no file */
+#define KAFKA_CHECK_REPLICATION "replication-factor"  /* above the cluster's brokers */
+#define KAFKA_CHECK_DUPLICATE_TOPIC "duplicate-topic" /* defined twice, differently */
+#define KAFKA_CHECK_UNDEFINED_TOPIC "undefined-topic" /* a ref to no defined topic */
 #define KAFKA_CHECK_UNDEFINED_PRINCIPAL "undefined-principal"
-#define KAFKA_CHECK_UNDEFINED_PLAN "undefined-plan"     /* a JulieOps plan nobody defines */
+#define KAFKA_CHECK_UNDEFINED_PLAN "undefined-plan" /* a JulieOps plan nobody defines */
 
 typedef struct kafka_problem {
     kafka_pos_t pos;
@@ -300,17 +298,21 @@ char *kafka_problem_format(const kafka_problem_t *p);
 
 /* ---- graph --------------------------------------------------------------- */
 
-/* Builds Cytoscape.js elements for one cluster (NULL: every cluster):
+/* Writes Cytoscape.js elements for one cluster (NULL: every cluster):
  *   {"nodes": [{"data": {"id", "label", "kind", "cluster", ...}}, ...],
  *    "edges": [{"data": {"id", "source", "target", "kind"}}, ...]}
  * Node kinds: "topic", the principal kinds (kafka_kind_name), "connector".
- * Edges follow the data: a producer → topic edge has kind "produces", a
- * topic → consumer edge "consumes", a connector → its Connect cluster edge
- * "runs-in".  A topic that is referenced but defined nowhere appears with
- * "external": true.  Principals and connectors appear when they have an
- * edge to a topic of the cluster.  The order is stable: the same topology
- * always gives the same JSON.  Returns a new json-c reference (the caller
- * puts it), or NULL when the cluster does not exist. */
-struct json_object *kafka_graph_cytoscape(const kafka_topology_t *t, const char *cluster);
+ * Topic nodes carry cluster, partitions and replicationFactor (when set),
+ * project and dataType (JulieOps), format, file and line; a topic that is
+ * referenced but defined nowhere appears with "external": true.  Principals
+ * and connectors appear when they have an edge to a topic of the cluster
+ * (principals with "principal" and, when only referenced, "declared":
+ * false).  Edges follow the data: a producer → topic edge has kind
+ * "produces", a topic → consumer edge "consumes", a connector → its Connect
+ * cluster edge "runs-in".  The order is stable: the same topology always
+ * gives the same text.  Returns a new NUL-terminated string (the caller
+ * frees it) and its length in *len (when len is not NULL), or NULL when the
+ * cluster does not exist. */
+char *kafka_graph_cytoscape(const kafka_topology_t *t, const char *cluster, size_t *len);
 
 #endif

@@ -65,8 +65,8 @@ typedef struct kafka__edges {
     gr_buf_t key;
 } kafka__edges_t;
 
-static void kafka__edge_add(kafka__edges_t *e, const kafka_ref_t *r, size_t topic,
-                            const char *name, size_t cluster)
+static void kafka__edge_add(kafka__edges_t *e, const kafka_ref_t *r, size_t topic, const char *name,
+                            size_t cluster)
 {
     kafka_topology_t *t = e->t;
     kafka__impl_t *im = t->impl;
@@ -125,8 +125,7 @@ static void kafka__resolve_ref(kafka__edges_t *e, const kafka_ref_t *r)
     }
     if (found)
         return;
-    size_t cluster = r->cluster != KAFKA_NONE ? r->cluster
-                                              : kafka__default_cluster(t, r->pos);
+    size_t cluster = r->cluster != KAFKA_NONE ? r->cluster : kafka__default_cluster(t, r->pos);
     if (r->cluster != KAFKA_NONE)
         kafka__problem(t, r->pos, KAFKA_SEVERITY_WARNING, KAFKA_CHECK_UNDEFINED_TOPIC,
                        "'%s' %s topic '%s', which no file defines in cluster '%s'; define the "
@@ -171,8 +170,7 @@ void kafka__resolve(kafka_topology_t *t)
                        "topic '%s' asks for replication factor %d but cluster '%s' has %zu "
                        "broker%s (described at %s:%u); Kafka cannot place the replicas, so lower "
                        "the replication factor or add brokers",
-                       tp->name, tp->replication, c->name, c->nbrokers,
-                       c->nbrokers == 1 ? "" : "s", c->pos.file ? c->pos.file : "?",
-                       c->pos.line);
+                       tp->name, tp->replication, c->name, c->nbrokers, c->nbrokers == 1 ? "" : "s",
+                       c->pos.file ? c->pos.file : "?", c->pos.line);
     }
 }

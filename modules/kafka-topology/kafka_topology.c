@@ -85,8 +85,8 @@ kafka_topology_t *kafka_topology_new(const kafka_options_t *opts)
     kafka__impl_t *im = gr_xcalloc(1, sizeof *im);
     t->impl = im;
     kafka_options_t o = opts ? *opts : (kafka_options_t){0};
-    im->default_cluster = kafka__strdup(&im->arena, o.default_cluster ? o.default_cluster
-                                                                      : "default");
+    im->default_cluster =
+        kafka__strdup(&im->arena, o.default_cluster ? o.default_cluster : "default");
     im->separator = kafka__strdup(&im->arena, o.separator ? o.separator : ".");
     im->format = o.format;
     im->read_file = o.read_file;
@@ -146,9 +146,9 @@ const char *kafka__path_normalize(kafka_topology_t *t, const char *path)
         if (n == 0)
             break;
         int is_dotdot = n == 2 && p[0] == '.' && p[1] == '.';
-        int last_is_dotdot = nseg && strncmp(out.data + starts[nseg - 1], "..", 2) == 0 &&
-                             (out.data[starts[nseg - 1] + 2] == '/' ||
-                              out.data[starts[nseg - 1] + 2] == '\0');
+        int last_is_dotdot =
+            nseg && strncmp(out.data + starts[nseg - 1], "..", 2) == 0 &&
+            (out.data[starts[nseg - 1] + 2] == '/' || out.data[starts[nseg - 1] + 2] == '\0');
         if (n == 1 && p[0] == '.') {
             /* "." names the directory itself. */
         } else if (is_dotdot && nseg && !last_is_dotdot) {
@@ -423,7 +423,6 @@ char *kafka_problem_format(const kafka_problem_t *p)
     const char *sev = p->severity == KAFKA_SEVERITY_ERROR ? "error" : "warning";
     const char *file = p->pos.file ? p->pos.file : "(topology)";
     if (p->pos.line)
-        return gr_xasprintf("%s:%u:%u: %s: %s", file, p->pos.line, p->pos.column, sev,
-                            p->message);
+        return gr_xasprintf("%s:%u:%u: %s: %s", file, p->pos.line, p->pos.column, sev, p->message);
     return gr_xasprintf("%s: %s: %s", file, sev, p->message);
 }

@@ -73,10 +73,9 @@ static void kafka__gitops_known_keys(kafka__doc_t *d, struct json_object *obj,
         gr_buf_t list = {0};
         for (const char *const *k = known; *k; k++)
             gr_buf_printf(&list, "%s%s", k == known ? "" : ", ", *k);
-        kafka__problem(d->t, kafka__pos(d, "%s.%s", path, key), KAFKA_SEVERITY_ERROR,
-                       KAFKA_CHECK_INVALID,
-                       "unknown key '%s' in %s; kafka-gitops refuses it (allowed: %s)", key, what,
-                       list.data);
+        kafka__problem(
+            d->t, kafka__pos(d, "%s.%s", path, key), KAFKA_SEVERITY_ERROR, KAFKA_CHECK_INVALID,
+            "unknown key '%s' in %s; kafka-gitops refuses it (allowed: %s)", key, what, list.data);
         gr_buf_free(&list);
     }
 }
@@ -198,7 +197,8 @@ static void kafka__gitops_topic(kafka__doc_t *d, const char *name, struct json_o
 {
     static const char *const known[] = {"partitions", "replication", "configs", NULL};
     kafka_topology_t *t = d->t;
-    kafka__topic_draft_t dr = {.name = name, .cluster = cluster, .pos = kafka__pos(d, "topics.%s", name)};
+    kafka__topic_draft_t dr = {
+        .name = name, .cluster = cluster, .pos = kafka__pos(d, "topics.%s", name)};
     if (!kafka__is(details, json_type_object)) {
         kafka__problem(t, dr.pos, KAFKA_SEVERITY_ERROR, KAFKA_CHECK_INVALID,
                        "topic '%s' is %s; kafka-gitops expects partitions:, replication: and "
@@ -270,9 +270,8 @@ static void kafka__gitops_service(kafka__doc_t *d, const char *name, struct json
     static const char *const known_app[] = {"type",     "principal", "produces",
                                             "consumes", "group-id",  NULL};
     static const char *const known_streams[] = {"type", "principal", "produces", "consumes", NULL};
-    static const char *const known_connect[] = {"type",       "principal",      "produces",
-                                                "connectors", "group-id",       "storage-topics",
-                                                NULL};
+    static const char *const known_connect[] = {
+        "type", "principal", "produces", "connectors", "group-id", "storage-topics", NULL};
     kafka_topology_t *t = d->t;
     kafka_pos_t pos = kafka__pos(d, "services.%s", name);
     if (!kafka__is(details, json_type_object)) {
@@ -343,17 +342,26 @@ static void kafka__gitops_acl(kafka__doc_t *d, const char *section, const char *
                               size_t owner, const char *acl_name, struct json_object *acl,
                               size_t cluster)
 {
-    static const char *const types[] = {"TOPIC", "GROUP", "CLUSTER", "TRANSACTIONAL_ID",
-                                        "DELEGATION_TOKEN", "USER", NULL};
+    static const char *const types[] = {
+        "TOPIC", "GROUP", "CLUSTER", "TRANSACTIONAL_ID", "DELEGATION_TOKEN", "USER", NULL};
     static const char *const patterns[] = {"LITERAL", "PREFIXED", "MATCH", NULL};
-    static const char *const operations[] = {
-        "ALL",          "READ",           "WRITE",           "CREATE",
-        "DELETE",       "ALTER",          "DESCRIBE",        "CLUSTER_ACTION",
-        "DESCRIBE_CONFIGS", "ALTER_CONFIGS", "IDEMPOTENT_WRITE", "CREATE_TOKENS",
-        "DESCRIBE_TOKENS", NULL};
+    static const char *const operations[] = {"ALL",
+                                             "READ",
+                                             "WRITE",
+                                             "CREATE",
+                                             "DELETE",
+                                             "ALTER",
+                                             "DESCRIBE",
+                                             "CLUSTER_ACTION",
+                                             "DESCRIBE_CONFIGS",
+                                             "ALTER_CONFIGS",
+                                             "IDEMPOTENT_WRITE",
+                                             "CREATE_TOKENS",
+                                             "DESCRIBE_TOKENS",
+                                             NULL};
     static const char *const permissions[] = {"ALLOW", "DENY", NULL};
-    static const char *const required[] = {"name", "type", "pattern", "host", "operation",
-                                           "permission"};
+    static const char *const required[] = {"name", "type",      "pattern",
+                                           "host", "operation", "permission"};
     static const char *const known[] = {"name",      "type",       "pattern",   "host",
                                         "operation", "permission", "principal", NULL};
     kafka_topology_t *t = d->t;
@@ -392,8 +400,8 @@ static void kafka__gitops_acl(kafka__doc_t *d, const char *section, const char *
         gr_buf_t list = {0};
         for (const char *const *a = enums[i].allowed; *a; a++)
             gr_buf_printf(&list, "%s%s", a == enums[i].allowed ? "" : ", ", *a);
-        kafka__problem(t, kafka__pos(d, "%s.%s.%s.%s", section, owner_name, acl_name,
-                                     enums[i].field),
+        kafka__problem(t,
+                       kafka__pos(d, "%s.%s.%s.%s", section, owner_name, acl_name, enums[i].field),
                        KAFKA_SEVERITY_ERROR, KAFKA_CHECK_INVALID,
                        "custom ACL '%s' of '%s' has %s '%s'; allowed values: %s", acl_name,
                        owner_name, enums[i].field, v, list.data);
@@ -424,8 +432,8 @@ static void kafka__gitops_custom_acls(kafka__doc_t *d, const char *section,
     kafka_topology_t *t = d->t;
     if (!kafka__is(node, json_type_object)) {
         kafka__problem(t, kafka__pos(d, "%s", section), KAFKA_SEVERITY_ERROR, KAFKA_CHECK_INVALID,
-                       "%s is %s; kafka-gitops expects a mapping of names to their ACLs",
-                       section, kafka__type_phrase(node));
+                       "%s is %s; kafka-gitops expects a mapping of names to their ACLs", section,
+                       kafka__type_phrase(node));
         return;
     }
     json_object_object_foreach(node, owner_name, acls)
@@ -448,9 +456,8 @@ static void kafka__gitops_custom_acls(kafka__doc_t *d, const char *section,
 
 void kafka__parse_gitops(kafka__doc_t *d)
 {
-    static const char *const known[] = {"settings", "topics",          "services",
-                                        "users",    "customServiceAcls", "customUserAcls",
-                                        "schemas",  NULL};
+    static const char *const known[] = {"settings",          "topics",         "services", "users",
+                                        "customServiceAcls", "customUserAcls", "schemas",  NULL};
     kafka_topology_t *t = d->t;
     struct json_object *root = d->doc->entity;
     json_object_object_foreach(root, key, value)
@@ -463,8 +470,8 @@ void kafka__parse_gitops(kafka__doc_t *d)
                            "schemas",
                            key);
     }
-    size_t cluster = kafka__cluster(t, kafka__gitops_cluster_name(t, d->file),
-                                    kafka__pos(d, "%s", ""));
+    size_t cluster =
+        kafka__cluster(t, kafka__gitops_cluster_name(t, d->file), kafka__pos(d, "%s", ""));
     int32_t replication = kafka__gitops_default_replication(d);
     if (!replication)
         replication = d->file->default_replication;
@@ -501,8 +508,8 @@ void kafka__parse_gitops(kafka__doc_t *d)
             if (details && !kafka__is(details, json_type_object)) {
                 kafka__problem(t, kafka__pos(d, "users.%s", name), KAFKA_SEVERITY_ERROR,
                                KAFKA_CHECK_INVALID,
-                               "user '%s' is %s; kafka-gitops expects principal: and roles:",
-                               name, kafka__type_phrase(details));
+                               "user '%s' is %s; kafka-gitops expects principal: and roles:", name,
+                               kafka__type_phrase(details));
                 continue;
             }
             char path[1024];

@@ -90,7 +90,7 @@ static void kafka__julie_topic_rights(kafka__julie_t *j, size_t principal,
         return;
     }
     for (size_t k = 0; k < 2; k++) {
-        char sub[512];
+        char sub[1024];
         snprintf(sub, sizeof sub, "%s.topics.%s", path, dirs[k].key);
         struct json_object *list = kafka__julie_list(j, kafka__get(topics, dirs[k].key), sub);
         for (size_t i = 0; list && i < json_object_array_length(list); i++) {
@@ -118,8 +118,8 @@ static void kafka__julie_clients(kafka__julie_t *j, struct json_object *list, co
     for (size_t i = 0; list && i < json_object_array_length(list); i++) {
         char sub[512];
         snprintf(sub, sizeof sub, "%s.%zu", path, i);
-        size_t p = kafka__julie_user(j, json_object_array_get_idx(list, i),
-                                     KAFKA_KIND_APPLICATION, sub);
+        size_t p =
+            kafka__julie_user(j, json_object_array_get_idx(list, i), KAFKA_KIND_APPLICATION, sub);
         if (p == KAFKA_NONE)
             continue;
         kafka_pos_t pos = kafka__pos(d, "%s", sub);
@@ -171,9 +171,9 @@ static void kafka__julie_take_int(kafka__julie_t *j, kafka__config_t *config, co
     struct json_object *s = json_object_new_string(v);
     int32_t n;
     if (kafka__int32(s, &n) != 0 || n <= 0) {
-        kafka__problem(j->d->t, kafka__pos(j->d, "%s.config.%s", path, key),
-                       KAFKA_SEVERITY_ERROR, KAFKA_CHECK_INVALID,
-                       "%s is '%s'; JulieOps needs a positive whole number", key, v);
+        kafka__problem(j->d->t, kafka__pos(j->d, "%s.config.%s", path, key), KAFKA_SEVERITY_ERROR,
+                       KAFKA_CHECK_INVALID, "%s is '%s'; JulieOps needs a positive whole number",
+                       key, v);
     } else {
         *out = n;
     }
@@ -258,14 +258,12 @@ static void kafka__julie_apps(kafka__julie_t *j, struct json_object *node, const
             artefacts = kafka__get(node, "artifacts");
         if (kind == KAFKA_KIND_CONNECT && kafka__is(artefacts, json_type_array)) {
             for (size_t i = 0; i < json_object_array_length(artefacts); i++) {
-                const char *name =
-                    kafka__get_str(json_object_array_get_idx(artefacts, i), "name");
+                const char *name = kafka__get_str(json_object_array_get_idx(artefacts, i), "name");
                 if (name)
-                    kafka__connector_add(d->t, name, KAFKA_NONE, NULL,
-                                         kafka__pos(d, "%s.%s.%zu", path,
-                                                    kafka__get(node, "artefacts") ? "artefacts"
-                                                                                  : "artifacts",
-                                                    i));
+                    kafka__connector_add(
+                        d->t, name, KAFKA_NONE, NULL,
+                        kafka__pos(d, "%s.%s.%zu", path,
+                                   kafka__get(node, "artefacts") ? "artefacts" : "artifacts", i));
             }
         }
         node = kafka__get(node, "access_control");
@@ -283,16 +281,15 @@ static void kafka__julie_apps(kafka__julie_t *j, struct json_object *node, const
             continue;
         if (kind == KAFKA_KIND_STREAMS) {
             struct json_object *app_id = kafka__get(entry, "applicationId");
-            kafka__streams_app_add(d->t,
-                                   app_id && !kafka__is(app_id, json_type_null)
-                                       ? kafka__text(d->t, app_id)
-                                       : NULL,
-                                   p, kafka__pos(d, "%s", sub));
+            kafka__streams_app_add(
+                d->t,
+                app_id && !kafka__is(app_id, json_type_null) ? kafka__text(d->t, app_id) : NULL, p,
+                kafka__pos(d, "%s", sub));
         }
         if (kind == KAFKA_KIND_CONNECT) {
             struct json_object *names = kafka__get(entry, "connectors");
-            for (size_t k = 0; kafka__is(names, json_type_array) && k < json_object_array_length(names);
-                 k++) {
+            for (size_t k = 0;
+                 kafka__is(names, json_type_array) && k < json_object_array_length(names); k++) {
                 struct json_object *n = json_object_array_get_idx(names, k);
                 if (kafka__is(n, json_type_string))
                     kafka__connector_add(d->t, json_object_get_string(n), p, NULL,
@@ -314,13 +311,12 @@ static void kafka__julie_platform(kafka__julie_t *j, struct json_object *platfor
     json_object_object_foreach(platform, component, node)
     {
         struct json_object *instances = kafka__get(node, "instances");
-        for (size_t i = 0; kafka__is(instances, json_type_array) &&
-                           i < json_object_array_length(instances);
+        for (size_t i = 0;
+             kafka__is(instances, json_type_array) && i < json_object_array_length(instances);
              i++) {
             char sub[512];
             snprintf(sub, sizeof sub, "platform.%s.instances.%zu", component, i);
-            kafka__julie_user(j, json_object_array_get_idx(instances, i), KAFKA_KIND_PLATFORM,
-                              sub);
+            kafka__julie_user(j, json_object_array_get_idx(instances, i), KAFKA_KIND_PLATFORM, sub);
         }
         struct json_object *rbac = kafka__get(node, "rbac");
         if (!kafka__is(rbac, json_type_object))
@@ -377,11 +373,9 @@ static void kafka__julie_project(kafka__julie_t *j, struct json_object *project,
         }
     }
     snprintf(sub, sizeof sub, "%s.consumers", path);
-    kafka__julie_clients(j, kafka__get(project, "consumers"), sub, KAFKA_CONSUMES, topics,
-                         ntopics);
+    kafka__julie_clients(j, kafka__get(project, "consumers"), sub, KAFKA_CONSUMES, topics, ntopics);
     snprintf(sub, sizeof sub, "%s.producers", path);
-    kafka__julie_clients(j, kafka__get(project, "producers"), sub, KAFKA_PRODUCES, topics,
-                         ntopics);
+    kafka__julie_clients(j, kafka__get(project, "producers"), sub, KAFKA_PRODUCES, topics, ntopics);
     free(topics);
     gr_buf_free(&project_prefix);
 
@@ -441,11 +435,12 @@ void kafka__parse_julieops(kafka__doc_t *d)
         char path[64];
         snprintf(path, sizeof path, "special_topics.%zu", i);
         if (!name) {
-            kafka__problem(t, kafka__pos(d, "%s", path), KAFKA_SEVERITY_ERROR,
-                           KAFKA_CHECK_INVALID, "%s has no name; JulieOps requires one", path);
+            kafka__problem(t, kafka__pos(d, "%s", path), KAFKA_SEVERITY_ERROR, KAFKA_CHECK_INVALID,
+                           "%s has no name; JulieOps requires one", path);
             continue;
         }
-        kafka__topic_draft_t dr = {.name = name, .cluster = j.cluster, .pos = kafka__pos(d, "%s", path)};
+        kafka__topic_draft_t dr = {
+            .name = name, .cluster = j.cluster, .pos = kafka__pos(d, "%s", path)};
         struct json_object *config = kafka__get(topic, "config");
         if (kafka__is(config, json_type_object)) {
             json_object_object_foreach(config, key, value)

@@ -47,8 +47,8 @@ typedef struct kafka__plain {
     size_t file_cluster; /* the only cluster this document declares, or KAFKA_NONE */
 } kafka__plain_t;
 
-static int kafka__plain_known(kafka__plain_t *p, struct json_object *obj,
-                              const char *const *known, const char *path)
+static int kafka__plain_known(kafka__plain_t *p, struct json_object *obj, const char *const *known,
+                              const char *path)
 {
     int ok = 1;
     json_object_object_foreach(obj, key, value)
@@ -80,8 +80,7 @@ static struct json_object *kafka__plain_list(kafka__plain_t *p, struct json_obje
         return NULL;
     if (!kafka__is(v, json_type_array)) {
         kafka__problem(p->d->t, kafka__pos(p->d, "%s", path), KAFKA_SEVERITY_ERROR,
-                       KAFKA_CHECK_INVALID, "%s is %s; write a list", path,
-                       kafka__type_phrase(v));
+                       KAFKA_CHECK_INVALID, "%s is %s; write a list", path, kafka__type_phrase(v));
         return NULL;
     }
     return v;
@@ -246,8 +245,7 @@ static void kafka__plain_topic(kafka__plain_t *p, struct json_object *topic, con
             kafka_pos_t pos = kafka__pos(d, "%s.%zu", sub, i);
             if (!kafka__is(v, json_type_string) || !*json_object_get_string(v)) {
                 kafka__problem(t, pos, KAFKA_SEVERITY_ERROR, KAFKA_CHECK_INVALID,
-                               "%s.%zu is %s; write a service name", sub, i,
-                               kafka__type_phrase(v));
+                               "%s.%zu is %s; write a service name", sub, i, kafka__type_phrase(v));
                 continue;
             }
             size_t owner = kafka__principal_use(t, json_object_get_string(v), pos);
@@ -259,8 +257,8 @@ static void kafka__plain_topic(kafka__plain_t *p, struct json_object *topic, con
 
 static void kafka__plain_service(kafka__plain_t *p, struct json_object *s, const char *path)
 {
-    static const char *const known[] = {"name",          "kind",     "principal",
-                                        "applicationId", "produces", "consumes", NULL};
+    static const char *const known[] = {"name",     "kind",     "principal", "applicationId",
+                                        "produces", "consumes", NULL};
     static const char *const kinds[] = {"application", "kafka-streams", "kafka-connect", "user"};
     kafka_topology_t *t = p->d->t;
     if (!kafka__is(s, json_type_object)) {

@@ -78,8 +78,8 @@ static void kafka__strimzi_kafka(kafka__doc_t *d, struct json_object *obj, const
                        t->clusters[c].pos.file, t->clusters[c].pos.line);
         return;
     }
-    const char *pools = kafka__get_str(
-        kafka__get(kafka__get(obj, "metadata"), "annotations"), "strimzi.io/node-pools");
+    const char *pools = kafka__get_str(kafka__get(kafka__get(obj, "metadata"), "annotations"),
+                                       "strimzi.io/node-pools");
     if (pools && strcmp(pools, "enabled") == 0)
         return; /* the KafkaNodePools hold the brokers */
     int32_t replicas = kafka__strimzi_count(d, kafka, "replicas", "spec.kafka.replicas");
@@ -108,7 +108,8 @@ static void kafka__strimzi_node_pool(kafka__doc_t *d, struct json_object *obj, c
     for (size_t i = 0; kafka__is(roles, json_type_array) && i < json_object_array_length(roles);
          i++) {
         struct json_object *r = json_object_array_get_idx(roles, i);
-        broker |= kafka__is(r, json_type_string) && strcmp(json_object_get_string(r), "broker") == 0;
+        broker |=
+            kafka__is(r, json_type_string) && strcmp(json_object_get_string(r), "broker") == 0;
     }
     if (!broker)
         return;
@@ -200,8 +201,8 @@ static void kafka__strimzi_user(kafka__doc_t *d, struct json_object *obj, const 
                            i, name, pattern);
             continue;
         }
-        kafka_pattern_t pat =
-            pattern && strcmp(pattern, "prefix") == 0 ? KAFKA_PATTERN_PREFIX : KAFKA_PATTERN_LITERAL;
+        kafka_pattern_t pat = pattern && strcmp(pattern, "prefix") == 0 ? KAFKA_PATTERN_PREFIX
+                                                                        : KAFKA_PATTERN_LITERAL;
         /* operations: [...] since v1beta2; operation: X before it. */
         struct json_object *ops = kafka__get(acl, "operations");
         struct json_object *single = kafka__get(acl, "operation");
@@ -226,8 +227,8 @@ static void kafka__strimzi_connector(kafka__doc_t *d, struct json_object *obj, c
 {
     kafka_topology_t *t = d->t;
     const char *connect = kafka__strimzi_label(obj, "strimzi.io/cluster");
-    size_t p = connect ? kafka__principal_use(t, connect, kafka__pos(d, "metadata.labels"))
-                       : KAFKA_NONE;
+    size_t p =
+        connect ? kafka__principal_use(t, connect, kafka__pos(d, "metadata.labels")) : KAFKA_NONE;
     struct json_object *spec = kafka__get(obj, "spec");
     size_t c = kafka__connector_add(t, name, p, kafka__get_str(spec, "class"),
                                     kafka__pos(d, "metadata.name"));
@@ -265,8 +266,7 @@ static void kafka__strimzi_object(kafka__doc_t *d, struct json_object *obj)
     while (v < sizeof versions / sizeof versions[0] && strcmp(api + 17, versions[v]) != 0)
         v++;
     if (v == sizeof versions / sizeof versions[0])
-        kafka__problem(t, kafka__pos(d, "apiVersion"), KAFKA_SEVERITY_WARNING,
-                       KAFKA_CHECK_INVALID,
+        kafka__problem(t, kafka__pos(d, "apiVersion"), KAFKA_SEVERITY_WARNING, KAFKA_CHECK_INVALID,
                        "apiVersion %s is not one this module knows (v1alpha1, v1beta1, v1beta2, "
                        "v1); it is read like v1",
                        api);

@@ -26,8 +26,8 @@ static inline void kafka_test_dump(const kafka_topology_t *t)
 
 /* Loads the testdata paths (relative to testdata/kafka, NULL-terminated)
  * with the disk reader for settings.files, and finishes. */
-static inline kafka_topology_t *kafka_test_load_opts(const kafka_options_t *opts,
-                                                     const char *first, ...)
+static inline kafka_topology_t *kafka_test_load_opts(const kafka_options_t *opts, const char *first,
+                                                     ...)
 {
     kafka_options_t o = opts ? *opts : (kafka_options_t){.read_file = kafka_read_disk};
     kafka_topology_t *t = kafka_topology_new(&o);
@@ -48,8 +48,7 @@ static inline kafka_topology_t *kafka_test_load_opts(const kafka_options_t *opts
 #define kafka_test_load(...) kafka_test_load_opts(NULL, __VA_ARGS__, (const char *)NULL)
 
 /* Adds texts as files (path, text, path, text, ..., NULL) and finishes. */
-static inline kafka_topology_t *kafka_test_texts(const kafka_options_t *opts, const char *path,
-                                                 ...)
+static inline kafka_topology_t *kafka_test_texts(const kafka_options_t *opts, const char *path, ...)
 {
     kafka_topology_t *t = kafka_topology_new(opts);
     va_list ap;

@@ -99,9 +99,8 @@ TEST(test_undefined_topic_and_principal)
 TEST(test_unknown_format)
 {
     kafka_topology_t *t = kafka_test_texts(
-        NULL, "ci.yaml", "# a CI file\n\non:\n  push: {}\njobs: {}\n", "empty.yaml", "",
-        "k8s.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n",
-        (const char *)NULL);
+        NULL, "ci.yaml", "# a CI file\n\non:\n  push: {}\njobs: {}\n", "empty.yaml", "", "k8s.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n", (const char *)NULL);
     REQUIRE(kafka_test_count(t, KAFKA_CHECK_UNKNOWN_FORMAT) == 3);
     for (size_t i = 0; i < t->nfiles; i++)
         CHECK(t->files[i].format == KAFKA_FORMAT_UNKNOWN);
@@ -161,8 +160,8 @@ TEST(test_malformed_yaml)
 
 TEST(test_malformed_json)
 {
-    kafka_topology_t *t =
-        kafka_test_text("descriptor.json", "{\n  \"context\": \"c\",\n  \"projects\": [\n    {\"name\": }\n  ]\n}");
+    kafka_topology_t *t = kafka_test_text(
+        "descriptor.json", "{\n  \"context\": \"c\",\n  \"projects\": [\n    {\"name\": }\n  ]\n}");
     REQUIRE(t->nproblems == 1);
     CHECK_STR(t->problems[0].check, KAFKA_CHECK_SYNTAX);
     CHECK(t->problems[0].pos.line == 4);
@@ -175,8 +174,9 @@ TEST(test_malformed_json)
 TEST(test_problem_order)
 {
     kafka_topology_t *t = kafka_test_texts(
-        NULL, "a.yaml", "topics:\n  - name: x\n    consumers: [ghost]\n  - name: y\n    partitions: -1\n",
-        "b.yaml", "topics: [\n", (const char *)NULL);
+        NULL, "a.yaml",
+        "topics:\n  - name: x\n    consumers: [ghost]\n  - name: y\n    partitions: -1\n", "b.yaml",
+        "topics: [\n", (const char *)NULL);
     REQUIRE(t->nproblems == 3);
     CHECK_STR(t->problems[0].pos.file, "a.yaml");
     CHECK(t->problems[0].pos.line == 3);
@@ -203,7 +203,8 @@ TEST(test_load_paths)
     kafka_topology_finish(t);
     CHECK(t->nfiles == 13);
     CHECK(kafka_test_ends_with(t->files[0].path, "julieops/descriptor-only-platform.yaml"));
-    CHECK(kafka_test_ends_with(t->files[8].path, "julieops/dir_with_multiple/0-descriptor-context2.yml"));
+    CHECK(kafka_test_ends_with(t->files[8].path,
+                               "julieops/dir_with_multiple/0-descriptor-context2.yml"));
     CHECK(kafka_test_ends_with(t->files[12].path, "julieops/plans.yaml"));
     kafka_topology_free(t);
 }

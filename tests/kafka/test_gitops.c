@@ -210,6 +210,25 @@ TEST(test_default_replication)
     kafka_topology_free(t);
 }
 
+/* settings.files may leave the state's directory; the named file belongs
+ * to the state's cluster, not to its own directory's. */
+TEST(test_files_outside_the_state_directory)
+{
+    kafka_topology_t *t = kafka_test_texts(
+        NULL, "repo/prod/state.yaml",
+        "settings:\n  files:\n    topics: ../common/./topics.yaml\n"
+        "services:\n  api:\n    type: application\n    produces: [shared]\n",
+        "repo/common/topics.yaml", "topics:\n  shared:\n    partitions: 1\n    replication: 1\n",
+        (const char *)NULL);
+    if (t->nproblems)
+        kafka_test_dump(t);
+    CHECK(t->nproblems == 0);
+    CHECK(kafka_topology_topic(t, "prod", "shared") != NULL);
+    CHECK(kafka_topology_cluster(t, "common") == NULL);
+    CHECK(kafka_test_edge(t, "api", KAFKA_PRODUCES, "shared"));
+    kafka_topology_free(t);
+}
+
 /* Custom service ACLs: READ/WRITE/ALL on a literal topic are rights; a
  * service nothing defines is reported; a bad enum value is refused. */
 TEST(test_custom_service_acls)
@@ -245,11 +264,11 @@ TEST(test_custom_service_acls)
 TEST(test_unknown_keys_and_type)
 {
     kafka_options_t o = {.format = KAFKA_FORMAT_GITOPS};
-    kafka_topology_t *t = kafka_test_texts(
-        &o, "s.yaml",
-        "topics:\n  a:\n    partitions: 1\n    replication: 1\n    partition: 3\n"
-        "services:\n  x:\n    type: batch\n",
-        (const char *)NULL);
+    kafka_topology_t *t =
+        kafka_test_texts(&o, "s.yaml",
+                         "topics:\n  a:\n    partitions: 1\n    replication: 1\n    partition: 3\n"
+                         "services:\n  x:\n    type: batch\n",
+                         (const char *)NULL);
     CHECK(kafka_topology_count_problems(t, KAFKA_SEVERITY_ERROR) == 2);
     CHECK(t->problems[0].pos.line == 5);
     CHECK_CONTAINS(t->problems[0].message, "unknown key 'partition'");
@@ -263,4 +282,5 @@ TEST_MAIN(TEST_ENTRY(test_state_follows_files), TEST_ENTRY(test_state_directory)
           TEST_ENTRY(test_connect_service), TEST_ENTRY(test_streams_service),
           TEST_ENTRY(test_custom_user_acls), TEST_ENTRY(test_gitops_user),
           TEST_ENTRY(test_invalid_files), TEST_ENTRY(test_default_replication),
-          TEST_ENTRY(test_custom_service_acls), TEST_ENTRY(test_unknown_keys_and_type))
+          TEST_ENTRY(test_files_outside_the_state_directory), TEST_ENTRY(test_custom_service_acls),
+          TEST_ENTRY(test_unknown_keys_and_type))

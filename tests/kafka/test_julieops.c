@@ -241,10 +241,11 @@ TEST(test_only_topics_and_constraints)
 TEST(test_separator_option)
 {
     kafka_options_t o = {.separator = "_"};
-    kafka_topology_t *t = kafka_test_texts(
-        &o, "d.yaml", "context: ctx\nsource: src\nprojects:\n  - name: p\n    topics:\n"
-                      "      - name: t\n        dataType: json\n",
-        (const char *)NULL);
+    kafka_topology_t *t =
+        kafka_test_texts(&o, "d.yaml",
+                         "context: ctx\nsource: src\nprojects:\n  - name: p\n    topics:\n"
+                         "      - name: t\n        dataType: json\n",
+                         (const char *)NULL);
     CHECK(kafka_topology_topic(t, NULL, "ctx_src_p_t_json") != NULL);
     kafka_topology_free(t);
 }

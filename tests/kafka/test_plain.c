@@ -3,39 +3,39 @@
 #include "kafka_test.h"
 
 static const char *const plain_yaml =
-    "clusters:\n"                                         /* 1 */
-    "  - name: prod\n"                                    /* 2 */
-    "    bootstrap: kafka-1.prod:9092\n"                  /* 3 */
-    "    brokers:\n"                                      /* 4 */
-    "      - {id: 1, host: kafka-1.prod, rack: a}\n"      /* 5 */
-    "      - {id: 2, host: kafka-2.prod, rack: b}\n"      /* 6 */
-    "      - {id: 3, host: kafka-3.prod}\n"               /* 7 */
-    "topics:\n"                                           /* 8 */
-    "  - name: orders\n"                                  /* 9 */
-    "    partitions: 12\n"                                /* 10 */
-    "    replicationFactor: 3\n"                          /* 11 */
+    "clusters:\n"                                                     /* 1 */
+    "  - name: prod\n"                                                /* 2 */
+    "    bootstrap: kafka-1.prod:9092\n"                              /* 3 */
+    "    brokers:\n"                                                  /* 4 */
+    "      - {id: 1, host: kafka-1.prod, rack: a}\n"                  /* 5 */
+    "      - {id: 2, host: kafka-2.prod, rack: b}\n"                  /* 6 */
+    "      - {id: 3, host: kafka-3.prod}\n"                           /* 7 */
+    "topics:\n"                                                       /* 8 */
+    "  - name: orders\n"                                              /* 9 */
+    "    partitions: 12\n"                                            /* 10 */
+    "    replicationFactor: 3\n"                                      /* 11 */
     "    config: {cleanup.policy: compact, min.insync.replicas: 2}\n" /* 12 */
-    "    producers: [orders-api]\n"                       /* 13 */
-    "    consumers: [billing, audit]\n"                   /* 14 */
-    "  - name: payments\n"                                /* 15 */
-    "    partitions: 3\n"                                 /* 16 */
-    "services:\n"                                         /* 17 */
-    "  - name: orders-api\n"                              /* 18 */
-    "    principal: User:orders-api\n"                    /* 19 */
-    "  - name: billing\n"                                 /* 20 */
-    "    kind: kafka-streams\n"                           /* 21 */
-    "    applicationId: billing-agg\n"                    /* 22 */
-    "    produces: [payments]\n"                          /* 23 */
-    "  - name: audit\n"                                   /* 24 */
-    "    kind: user\n"                                    /* 25 */
-    "    consumes: [staging/orders]\n"                    /* 26 */
-    "  - name: connect-prod\n"                            /* 27 */
-    "    kind: kafka-connect\n"                           /* 28 */
-    "connectors:\n"                                       /* 29 */
-    "  - name: orders-to-s3\n"                            /* 30 */
-    "    service: connect-prod\n"                         /* 31 */
-    "    class: io.confluent.connect.s3.S3SinkConnector\n" /* 32 */
-    "    consumes: [orders]\n";                           /* 33 */
+    "    producers: [orders-api]\n"                                   /* 13 */
+    "    consumers: [billing, audit]\n"                               /* 14 */
+    "  - name: payments\n"                                            /* 15 */
+    "    partitions: 3\n"                                             /* 16 */
+    "services:\n"                                                     /* 17 */
+    "  - name: orders-api\n"                                          /* 18 */
+    "    principal: User:orders-api\n"                                /* 19 */
+    "  - name: billing\n"                                             /* 20 */
+    "    kind: kafka-streams\n"                                       /* 21 */
+    "    applicationId: billing-agg\n"                                /* 22 */
+    "    produces: [payments]\n"                                      /* 23 */
+    "  - name: audit\n"                                               /* 24 */
+    "    kind: user\n"                                                /* 25 */
+    "    consumes: [staging/orders]\n"                                /* 26 */
+    "  - name: connect-prod\n"                                        /* 27 */
+    "    kind: kafka-connect\n"                                       /* 28 */
+    "connectors:\n"                                                   /* 29 */
+    "  - name: orders-to-s3\n"                                        /* 30 */
+    "    service: connect-prod\n"                                     /* 31 */
+    "    class: io.confluent.connect.s3.S3SinkConnector\n"            /* 32 */
+    "    consumes: [orders]\n";                                       /* 33 */
 
 /* A file in the plain format: its cluster, brokers, topics (in the file's
  * one cluster), services with kinds, a streams app and a connector. */
@@ -90,9 +90,9 @@ TEST(test_plain_format)
 TEST(test_plain_default_cluster)
 {
     kafka_options_t o = {.default_cluster = "main"};
-    kafka_topology_t *t = kafka_test_texts(
-        &o, "a.yaml", "topics:\n  - name: t1\n", "b.yaml",
-        "services:\n  - name: s\n    consumes: [t1]\n", (const char *)NULL);
+    kafka_topology_t *t =
+        kafka_test_texts(&o, "a.yaml", "topics:\n  - name: t1\n", "b.yaml",
+                         "services:\n  - name: s\n    consumes: [t1]\n", (const char *)NULL);
     CHECK(t->nproblems == 0);
     CHECK(kafka_topology_topic(t, "main", "t1") != NULL);
     CHECK(kafka_topology_topic(t, NULL, "t1") != NULL);

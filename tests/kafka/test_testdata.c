@@ -60,10 +60,11 @@ static void check_consistent(const kafka_topology_t *t, const char *what)
     for (size_t i = 0; i < t->nproblems; i++)
         bad |= !t->problems[i].pos.file || !t->problems[i].message[0];
     for (size_t c = 0; c <= t->nclusters; c++) {
-        struct json_object *g =
-            kafka_graph_cytoscape(t, c < t->nclusters ? t->clusters[c].name : NULL);
+        char *text = kafka_graph_cytoscape(t, c < t->nclusters ? t->clusters[c].name : NULL, NULL);
+        struct json_object *g = text ? json_tokener_parse(text) : NULL;
         bad |= g == NULL;
         json_object_put(g);
+        free(text);
     }
     if (bad)
         fprintf(stderr, "inconsistent model for %s\n", what);
@@ -198,10 +199,9 @@ static void free_files(void)
 
 int main(void)
 {
-    static const gr_test_case_t cases[] = {TEST_ENTRY(test_every_file),
-                                           TEST_ENTRY(test_whole_folder),
-                                           TEST_ENTRY(test_truncations),
-                                           TEST_ENTRY(test_overwritten_bytes)};
+    static const gr_test_case_t cases[] = {
+        TEST_ENTRY(test_every_file), TEST_ENTRY(test_whole_folder), TEST_ENTRY(test_truncations),
+        TEST_ENTRY(test_overwritten_bytes)};
     int rc = gr_test_run(cases, sizeof cases / sizeof cases[0]);
     free_files();
     return rc;
