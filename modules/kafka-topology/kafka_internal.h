@@ -190,6 +190,8 @@ const char *kafka__text(kafka_topology_t *t, struct json_object *v);
 /* An integer from a number or a numeric string (Jackson coerces both).
  * Returns 0, or -1 when v is neither or out of the int32 range. */
 int kafka__int32(struct json_object *v, int32_t *out);
+/* A whole decimal number filling all of s; 0, or -1 when it is not one. */
+int kafka__parse_int32(const char *s, int32_t *out);
 /* "a string", "a list", ... for messages. */
 const char *kafka__type_phrase(struct json_object *v);
 int kafka__is(struct json_object *v, json_type type);

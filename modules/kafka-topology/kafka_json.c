@@ -52,6 +52,17 @@ const char *kafka__text(kafka_topology_t *t, struct json_object *v)
     return kafka__strdup(&t->impl->arena, buf);
 }
 
+int kafka__parse_int32(const char *s, int32_t *out)
+{
+    char *end = NULL;
+    errno = 0;
+    long long n = strtoll(s, &end, 10);
+    if (!*s || *end || errno == ERANGE || n < INT32_MIN || n > INT32_MAX)
+        return -1;
+    *out = (int32_t)n;
+    return 0;
+}
+
 int kafka__int32(struct json_object *v, int32_t *out)
 {
     long long n;
@@ -63,12 +74,7 @@ int kafka__int32(struct json_object *v, int32_t *out)
             return -1;
         n = (long long)d;
     } else if (kafka__is(v, json_type_string)) {
-        const char *s = json_object_get_string(v);
-        char *end = NULL;
-        errno = 0;
-        n = strtoll(s, &end, 10);
-        if (!*s || *end || errno == ERANGE)
-            return -1;
+        return kafka__parse_int32(json_object_get_string(v), out);
     } else {
         return -1;
     }

@@ -361,7 +361,7 @@ void kafka_topology_finish(kafka_topology_t *t)
      * documents (the largest part of the memory) can go. */
     for (size_t i = 0; i < im->nfiles; i++)
         catalog_file_free(&im->files[i]->parsed);
-    im->nplans = 0;
+    im->nplans = 0; /* the plans pointed into those documents */
 }
 
 /* ---- reading ---------------------------------------------------------------------- */

@@ -168,16 +168,14 @@ static void kafka__julie_take_int(kafka__julie_t *j, kafka__config_t *config, co
     const char *v = kafka__config_get(config, key);
     if (!v)
         return;
-    struct json_object *s = json_object_new_string(v);
     int32_t n;
-    if (kafka__int32(s, &n) != 0 || n <= 0) {
+    if (kafka__parse_int32(v, &n) != 0 || n <= 0) {
         kafka__problem(j->d->t, kafka__pos(j->d, "%s.config.%s", path, key), KAFKA_SEVERITY_ERROR,
                        KAFKA_CHECK_INVALID, "%s is '%s'; JulieOps needs a positive whole number",
                        key, v);
     } else {
         *out = n;
     }
-    json_object_put(s);
     kafka__config_remove(config, key);
 }
 
