@@ -303,7 +303,6 @@ static void kafka__julie_apps(kafka__julie_t *j, struct json_object *node, const
  * RBAC role holders as users. */
 static void kafka__julie_platform(kafka__julie_t *j, struct json_object *platform)
 {
-    kafka__doc_t *d = j->d;
     if (!kafka__is(platform, json_type_object))
         return;
     json_object_object_foreach(platform, component, node)
@@ -330,7 +329,6 @@ static void kafka__julie_platform(kafka__julie_t *j, struct json_object *platfor
             }
         }
     }
-    (void)d;
 }
 
 static void kafka__julie_project(kafka__julie_t *j, struct json_object *project, size_t index,
