@@ -97,11 +97,43 @@ struct catalog_posmap {
     catalog__pos_t *items;
     size_t len;
     size_t cap;
+    /* A hash index over the paths, so locating every node of a document
+     * with thousands of them stays linear overall.  Slots hold item number
+     * + 1 (0: empty). */
+    size_t *index;
+    size_t index_cap; /* a power of two, at least twice len */
 };
 
 catalog_posmap_t *catalog__posmap_new(void)
 {
     return gr_xcalloc(1, sizeof(catalog_posmap_t));
+}
+
+static size_t catalog__path_hash(const char *path, size_t len)
+{
+    size_t h = (size_t)1469598103934665603u;
+    for (size_t i = 0; i < len; i++) {
+        h ^= (unsigned char)path[i];
+        h *= (size_t)1099511628211u;
+    }
+    return h;
+}
+
+/* Puts item i into the index unless its path is there already: the first
+ * item of a path wins, as a search from the start would find it. */
+static void catalog__posmap_index_item(catalog_posmap_t *map, size_t i)
+{
+    const char *p = map->paths.data + map->items[i].path_off;
+    size_t mask = map->index_cap - 1;
+    for (size_t slot = catalog__path_hash(p, strlen(p)) & mask;; slot = (slot + 1) & mask) {
+        size_t cur = map->index[slot];
+        if (!cur) {
+            map->index[slot] = i + 1;
+            return;
+        }
+        if (strcmp(map->paths.data + map->items[cur - 1].path_off, p) == 0)
+            return;
+    }
 }
 
 void catalog__posmap_add(catalog_posmap_t *map, const char *path, size_t path_len, uint32_t line,
@@ -114,6 +146,15 @@ void catalog__posmap_add(catalog_posmap_t *map, const char *path, size_t path_le
     map->items[map->len++] = (catalog__pos_t){map->paths.len, line, column};
     gr_buf_append(&map->paths, path, path_len);
     gr_buf_append(&map->paths, "", 1);
+    if (map->len * 2 > map->index_cap) {
+        free(map->index);
+        map->index_cap = map->index_cap ? map->index_cap * 2 : 64;
+        map->index = gr_xcalloc(map->index_cap, sizeof *map->index);
+        for (size_t i = 0; i < map->len; i++)
+            catalog__posmap_index_item(map, i);
+    } else {
+        catalog__posmap_index_item(map, map->len - 1);
+    }
 }
 
 void catalog__posmap_free(catalog_posmap_t *map)
@@ -122,18 +163,24 @@ void catalog__posmap_free(catalog_posmap_t *map)
         return;
     gr_buf_free(&map->paths);
     free(map->items);
+    free(map->index);
     free(map);
 }
 
 static const catalog__pos_t *catalog__posmap_find(const catalog_posmap_t *map, const char *path,
                                                   size_t len)
 {
-    for (size_t i = 0; i < map->len; i++) {
-        const char *p = map->paths.data + map->items[i].path_off;
+    if (!map->index_cap)
+        return NULL;
+    size_t mask = map->index_cap - 1;
+    for (size_t slot = catalog__path_hash(path, len) & mask;; slot = (slot + 1) & mask) {
+        size_t cur = map->index[slot];
+        if (!cur)
+            return NULL;
+        const char *p = map->paths.data + map->items[cur - 1].path_off;
         if (strncmp(p, path, len) == 0 && p[len] == '\0')
-            return &map->items[i];
+            return &map->items[cur - 1];
     }
-    return NULL;
 }
 
 void catalog_doc_locate(const catalog_doc_t *doc, const char *path, uint32_t *line,
