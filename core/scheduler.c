@@ -87,6 +87,7 @@ gr_scheduler_host_t *gr_scheduler_host_new(uv_loop_t *loop, gr_log_t *log, gr_me
     h->loop = loop;
     h->log = log;
     h->stop_timeout_ms = GR_SCHEDULER_STOP_TIMEOUT_MS;
+    h->default_lease_ms = GR_SCHEDULER_LEASE_MS;
     h->rng = (uv_hrtime() ^ (uint64_t)(uintptr_t)h) | 1u;
     uv_timer_init(loop, &h->stop_timer);
     h->stop_timer.data = h;
@@ -543,6 +544,12 @@ void gr_scheduler_host_set_db(gr_scheduler_host_t *h, gr_db_t *db, const char *i
         gr_log_info(h->log, "scheduler: task status is stored in the database; global tasks "
                             "take their lease as instance %s",
                     h->instance_id);
+}
+
+void gr_scheduler_host_set_default_lease(gr_scheduler_host_t *h, uint64_t lease_ms)
+{
+    if (h)
+        h->default_lease_ms = lease_ms;
 }
 
 const char *gr_scheduler_host_instance_id(const gr_scheduler_host_t *h)

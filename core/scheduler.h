@@ -36,8 +36,9 @@
  * sets next_run to now, so whichever host claims first runs it.  Without a
  * database, GLOBAL tasks are refused with GR_ERR_UNSUPPORTED.
  *
- * The lease lasts the task's timeout, or GR_SCHEDULER_LEASE_MS without one,
- * within [GR_SCHEDULER_LEASE_MIN_MS, GR_SCHEDULER_LEASE_MAX_MS]: renewals
+ * The lease lasts the task's timeout, or the host's default lease
+ * (GR_SCHEDULER_LEASE_MS unless set) without one, within
+ * [GR_SCHEDULER_LEASE_MIN_MS, GR_SCHEDULER_LEASE_MAX_MS]: renewals
  * keep it while the run lasts, so its length only bounds how long the others
  * wait after its holder died.
  *
@@ -91,6 +92,9 @@ void gr_scheduler_host_set_stop_timeout(gr_scheduler_host_t *h, uint64_t timeout
  * instance_id names this host in lease_owner (copied); NULL makes one with
  * gr_scheduler_instance_id_new. */
 void gr_scheduler_host_set_db(gr_scheduler_host_t *h, gr_db_t *db, const char *instance_id);
+
+/* The lease of global tasks that have no timeout (see above). */
+void gr_scheduler_host_set_default_lease(gr_scheduler_host_t *h, uint64_t lease_ms);
 
 /* The instance id given to set_db, or NULL. */
 const char *gr_scheduler_host_instance_id(const gr_scheduler_host_t *h);

@@ -180,9 +180,9 @@ static void gr__send(gr__sched_task_t *t, gr__op_kind_t kind, const char *sql, i
     gr_db_query(h->db, sql, nparams, params, gr__on_result, op);
 }
 
-static uint64_t gr__lease_ms(const gr_schedule_t *s)
+static uint64_t gr__lease_ms(const gr_scheduler_host_t *h, const gr_schedule_t *s)
 {
-    uint64_t ms = s->timeout_ms ? s->timeout_ms : GR_SCHEDULER_LEASE_MS;
+    uint64_t ms = s->timeout_ms ? s->timeout_ms : h->default_lease_ms;
     if (ms < GR_SCHEDULER_LEASE_MIN_MS)
         ms = GR_SCHEDULER_LEASE_MIN_MS;
     if (ms > GR_SCHEDULER_LEASE_MAX_MS)
@@ -367,7 +367,7 @@ void gr__sched_db_claim(gr__sched_task_t *t)
     }
     t->db_busy = 1;
     t->claim_again = 0;
-    t->lease_ms = gr__lease_ms(&t->schedule);
+    t->lease_ms = gr__lease_ms(h, &t->schedule);
     snprintf(lease, sizeof lease, "%llu", (unsigned long long)t->lease_ms);
     snprintf(freq, sizeof freq, "%llu", (unsigned long long)t->schedule.frequency_ms);
     gr__send(t, GR__OP_CLAIM, gr__sql_claim, GR_DB_PARAMS(t->full_id, h->instance_id, lease, freq));

@@ -87,6 +87,7 @@ struct gr_scheduler_host {
 
     gr_db_t *db;         /* the host's own database, or NULL */
     char *instance_id;   /* names this host in lease_owner */
+    uint64_t default_lease_ms;
     size_t db_pending;   /* queries in flight; stop waits for them */
     gr__sched_op_t *ops; /* those queries, so free can detach them */
     int db_warned;       /* a database error was logged and not yet followed by success */
