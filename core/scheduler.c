@@ -541,8 +541,9 @@ void gr_scheduler_host_set_db(gr_scheduler_host_t *h, gr_db_t *db, const char *i
     free(h->instance_id);
     h->instance_id = instance_id ? gr_xstrdup(instance_id) : gr_scheduler_instance_id_new();
     if (db && h->log)
-        gr_log_info(h->log, "scheduler: task status is stored in the database; global tasks "
-                            "take their lease as instance %s",
+        gr_log_info(h->log,
+                    "scheduler: task status is stored in the database; global tasks "
+                    "take their lease as instance %s",
                     h->instance_id);
 }
 

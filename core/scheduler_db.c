@@ -52,11 +52,11 @@ const gr_migration_t gr_scheduler_migrations[] = {{"001_scheduler_tasks", gr__sc
 
 /* What a host learns from the row: columns 0..6 of every state query. */
 #define GR__STATE_COLUMNS                                                                          \
-    "(extract(epoch FROM last_start) * 1000)::bigint, "                                          \
-    "(extract(epoch FROM last_end) * 1000)::bigint, last_status, last_error, "                   \
-    "ceil(extract(epoch FROM next_run - now()) * 1000)::bigint, "                                \
-    "CASE WHEN lease_until > now() "                                                             \
-    "THEN ceil(extract(epoch FROM lease_until - now()) * 1000)::bigint END, "                    \
+    "(extract(epoch FROM last_start) * 1000)::bigint, "                                            \
+    "(extract(epoch FROM last_end) * 1000)::bigint, last_status, last_error, "                     \
+    "ceil(extract(epoch FROM next_run - now()) * 1000)::bigint, "                                  \
+    "CASE WHEN lease_until > now() "                                                               \
+    "THEN ceil(extract(epoch FROM lease_until - now()) * 1000)::bigint END, "                      \
     "lease_owner"
 
 /* $1 id, $2 scope, $3 frequency.  A new global row is due at once (each
@@ -72,7 +72,8 @@ static const char gr__sql_register[] =
     "ELSE t.next_run END "
     "RETURNING " GR__STATE_COLUMNS;
 
-static const char gr__sql_probe[] = "SELECT " GR__STATE_COLUMNS " FROM greenroom_tasks WHERE id = $1";
+static const char gr__sql_probe[] =
+    "SELECT " GR__STATE_COLUMNS " FROM greenroom_tasks WHERE id = $1";
 
 /* $1 id, $2 instance, $3 lease ms, $4 frequency.  next_run moves on by one
  * period, or to a period from now when whole periods were missed. */
@@ -285,8 +286,8 @@ static void gr__arm_from_row(gr__sched_task_t *t, const gr__row_state_t *st)
         return;
     }
     uint64_t wait = st->next_in_ms > 0 ? (uint64_t)st->next_in_ms : 0;
-    int held_by_other = st->lease_left_ms > 0 &&
-                        !(st->lease_owner && strcmp(st->lease_owner, h->instance_id) == 0);
+    int held_by_other =
+        st->lease_left_ms > 0 && !(st->lease_owner && strcmp(st->lease_owner, h->instance_id) == 0);
     if (wait == 0 && held_by_other)
         wait = (uint64_t)st->lease_left_ms;
     if (freq > 0 && wait > freq)

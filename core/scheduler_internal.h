@@ -85,8 +85,8 @@ struct gr_scheduler_host {
     uint64_t rng;   /* xorshift64 state for jitter */
     size_t closing; /* handles still closing in gr_scheduler_host_free */
 
-    gr_db_t *db;         /* the host's own database, or NULL */
-    char *instance_id;   /* names this host in lease_owner */
+    gr_db_t *db;       /* the host's own database, or NULL */
+    char *instance_id; /* names this host in lease_owner */
     uint64_t default_lease_ms;
     size_t db_pending;   /* queries in flight; stop waits for them */
     gr__sched_op_t *ops; /* those queries, so free can detach them */

@@ -340,8 +340,8 @@ static char *row(const char *id, const char *expr)
 {
     char sql[512];
     /* The ids here are the tests' own constants. */
-    snprintf(sql, sizeof sql, "SELECT coalesce((%s)::text, 'NULL') FROM greenroom_tasks WHERE id = '%s'",
-             expr, id);
+    snprintf(sql, sizeof sql,
+             "SELECT coalesce((%s)::text, 'NULL') FROM greenroom_tasks WHERE id = '%s'", expr, id);
     return gr_pg_harness_sql(&H, HOST_DB, sql);
 }
 
