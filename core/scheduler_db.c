@@ -50,14 +50,14 @@ static const char gr__sched_table_sql[] =
 const gr_migration_t gr_scheduler_migrations[] = {{"001_scheduler_tasks", gr__sched_table_sql},
                                                   {NULL, NULL}};
 
-/* What a host learns from the row: columns 0..6 of every state query. */
+/* What a host learns from the row: columns 0..7 of every state query. */
 #define GR__STATE_COLUMNS                                                                          \
-    "(extract(epoch FROM last_start) * 1000)::bigint, "                                            \
-    "(extract(epoch FROM last_end) * 1000)::bigint, last_status, last_error, "                     \
+    "floor(extract(epoch FROM last_start) * 1000)::bigint, "                                       \
+    "floor(extract(epoch FROM last_end) * 1000)::bigint, last_status, last_error, "                \
     "ceil(extract(epoch FROM next_run - now()) * 1000)::bigint, "                                  \
     "CASE WHEN lease_until > now() "                                                               \
     "THEN ceil(extract(epoch FROM lease_until - now()) * 1000)::bigint END, "                      \
-    "lease_owner"
+    "lease_owner, last_owner"
 
 /* $1 id, $2 scope, $3 frequency.  A new global row is due at once (each
  * host still waits for its initial delay); an existing one keeps its
@@ -76,30 +76,39 @@ static const char gr__sql_probe[] =
     "SELECT " GR__STATE_COLUMNS " FROM greenroom_tasks WHERE id = $1";
 
 /* $1 id, $2 instance, $3 lease ms, $4 frequency.  next_run moves on by one
- * period, or to a period from now when whole periods were missed. */
+ * period, or to a period from now when whole periods were missed.  The
+ * previous last_start and last_owner come back, for gr__sql_unclaim. */
 static const char gr__sql_claim[] =
-    "UPDATE greenroom_tasks SET lease_owner = $2, "
+    "UPDATE greenroom_tasks t SET lease_owner = $2, "
     "lease_until = now() + $3::bigint * interval '1 millisecond', "
     "next_run = CASE WHEN $4::bigint <= 0 THEN NULL "
     "WHEN next_run + $4::bigint * interval '1 millisecond' > now() "
     "THEN next_run + $4::bigint * interval '1 millisecond' "
     "ELSE now() + $4::bigint * interval '1 millisecond' END, "
     "last_start = now(), last_owner = $2 "
-    "WHERE id = $1 AND next_run <= now() "
-    "AND (lease_until IS NULL OR lease_until < now() OR lease_owner = $2) "
-    "RETURNING lease_owner";
+    "FROM (SELECT last_start, last_owner FROM greenroom_tasks WHERE id = $1) prev "
+    "WHERE t.id = $1 AND t.next_run <= now() "
+    "AND (t.lease_until IS NULL OR t.lease_until < now() OR t.lease_owner = $2) "
+    "RETURNING prev.last_start, prev.last_owner";
 
 /* $1 id, $2 instance, $3 lease ms. */
 static const char gr__sql_renew[] =
     "UPDATE greenroom_tasks SET lease_until = now() + $3::bigint * interval '1 millisecond' "
     "WHERE id = $1 AND lease_owner = $2 RETURNING lease_owner";
 
-/* $1 id, $2 instance, $3 status, $4 error, $5 whether the run never began
- * (then the period is handed straight to another host). */
+/* $1 id, $2 instance, $3 status, $4 error. */
 static const char gr__sql_release[] =
     "UPDATE greenroom_tasks SET lease_owner = NULL, lease_until = NULL, last_end = now(), "
-    "last_status = $3, last_error = $4, "
-    "next_run = CASE WHEN $5::boolean THEN now() ELSE next_run END "
+    "last_status = $3, last_error = $4 "
+    "WHERE id = $1 AND lease_owner = $2 "
+    "RETURNING " GR__STATE_COLUMNS;
+
+/* $1 id, $2 instance, $3/$4 last_start/last_owner as the claim found them:
+ * a claim won while stopping is given back as if it never happened, and
+ * the period is due at once for the other hosts. */
+static const char gr__sql_unclaim[] =
+    "UPDATE greenroom_tasks SET lease_owner = NULL, lease_until = NULL, next_run = now(), "
+    "last_start = $3::timestamptz, last_owner = $4 "
     "WHERE id = $1 AND lease_owner = $2 "
     "RETURNING " GR__STATE_COLUMNS;
 
@@ -150,6 +159,7 @@ typedef struct gr__row_state {
     int64_t next_in_ms;    /* next_run - now(); may be negative */
     int64_t lease_left_ms; /* 0 when nobody holds an unexpired lease */
     const char *lease_owner;
+    const char *last_owner;
 } gr__row_state_t;
 
 static void gr__on_result(const gr_db_result_t *res, const gr_db_error_t *err, void *user_data);
@@ -218,13 +228,20 @@ static void gr__row_read(const gr_db_result_t *res, gr__row_state_t *st)
     st->next_in_ms = st->has_next ? v : 0;
     st->lease_left_ms = gr__int_or(res, 5, 0);
     st->lease_owner = gr_db_result_value(res, 0, 6);
+    st->last_owner = gr_db_result_value(res, 0, 7);
 }
 
-/* Takes the stored status when it is about a later run than the one this
- * host remembers (at start: any run; later: another host's). */
+/* Takes the stored status at start, and later when it is about another
+ * host's run (the same one, finished meanwhile, or a newer one): this host
+ * knows its own runs better than the row, which a lost lease may have kept
+ * it from updating. */
 static void gr__row_apply(gr__sched_task_t *t, const gr__row_state_t *st)
 {
-    if (t->run || st->last_start_ms < 0 || st->last_start_ms <= t->last_start_ms)
+    const char *me = t->sched->host->instance_id;
+    if (t->run || st->last_start_ms < 0)
+        return;
+    if (t->last_start_ms >= 0 && ((st->last_owner && strcmp(st->last_owner, me) == 0) ||
+                                  st->last_start_ms < t->last_start_ms))
         return;
     t->last_start_ms = st->last_start_ms;
     t->last_end_ms = st->last_end_ms;
@@ -374,13 +391,12 @@ void gr__sched_db_claim(gr__sched_task_t *t)
     gr__send(t, GR__OP_CLAIM, gr__sql_claim, GR_DB_PARAMS(t->full_id, h->instance_id, lease, freq));
 }
 
-static void gr__send_release(gr__sched_task_t *t, const char *status, const char *error,
-                             int never_ran)
+static void gr__send_release(gr__sched_task_t *t)
 {
     gr_scheduler_host_t *h = t->sched->host;
     t->releasing = 1;
     gr__send(t, GR__OP_RELEASE, gr__sql_release,
-             GR_DB_PARAMS(t->full_id, h->instance_id, status, error, never_ran ? "true" : "false"));
+             GR_DB_PARAMS(t->full_id, h->instance_id, t->last_status, t->last_error));
 }
 
 static void gr__on_claim(gr__sched_op_t *op, const gr_db_result_t *res, const gr_db_error_t *err)
@@ -405,7 +421,10 @@ static void gr__on_claim(gr__sched_op_t *op, const gr_db_result_t *res, const gr
     t->db_busy = 0;
     if (h->state != GR__SCHED_STARTED) {
         /* Won while stopping: give the period straight back. */
-        gr__send_release(t, gr__status_cancelled, "the host stopped before the run began", 1);
+        t->releasing = 1;
+        gr__send(t, GR__OP_RELEASE, gr__sql_unclaim,
+                 GR_DB_PARAMS(t->full_id, h->instance_id, gr_db_result_value(res, 0, 0),
+                              gr_db_result_value(res, 0, 1)));
         return;
     }
     t->lease_deadline = op->sent_ms + t->lease_ms;
@@ -476,7 +495,7 @@ void gr__sched_db_release(gr__sched_task_t *t)
     uv_timer_stop(&t->renew);
     if (!gr__usable(h))
         return;
-    gr__send_release(t, t->last_status, t->last_error, 0);
+    gr__send_release(t);
 }
 
 static void gr__on_release(gr__sched_op_t *op, const gr_db_result_t *res, const gr_db_error_t *err)

@@ -6,6 +6,7 @@
  * id.  Two nodes on one loop share one server, as two hosts share one
  * database: only the table can keep them from running a task twice. */
 #include <json-c/json.h>
+#include <libpq-fe.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -354,6 +355,21 @@ static void check_row(const char *id, const char *expr, const char *want)
     free(v);
 }
 
+/* Runs the loop until the row's expr reads want (its writes land a moment
+ * after the runs end); returns whether it did. */
+static int wait_row(const char *id, const char *expr, const char *want)
+{
+    for (int i = 0; i < 100; i++) {
+        char *v = row(id, expr);
+        int ok = v && strcmp(v, want) == 0;
+        free(v);
+        if (ok)
+            return 1;
+        run_for(20);
+    }
+    return 0;
+}
+
 /* ---- tests ------------------------------------------------------------------------- */
 
 TEST(global_task_runs_once_per_period_across_two_hosts)
@@ -407,6 +423,7 @@ TEST(a_host_joining_later_does_not_rerun_the_current_period)
     REQUIRE(gr_scheduler_add(b.sched, "hourly", &s, probe_fn, &p.ref[1], NULL) == 0);
     gr_scheduler_host_start(a.sh);
     REQUIRE(run_until(all_done, &p, 5000));
+    CHECK(wait_row("t.hourly", "last_status", "succeeded"));
     /* b starts with no initial delay, but this period has run already. */
     gr_scheduler_host_start(b.sh);
     run_for(1000);
@@ -661,6 +678,55 @@ TEST(local_tasks_store_their_status_and_still_run_on_every_host)
     node_close(&b);
 }
 
+TEST(a_claim_won_while_stopping_is_given_back)
+{
+    node_t a, b;
+    probe_t p;
+    REQUIRE(pg());
+    REQUIRE(node_open(&a, "host-a:1:aaaa") == 0);
+    probe_init(&p);
+    gr_schedule_t s = global_every(300, 0);
+    REQUIRE(gr_scheduler_add(a.sched, "stall", &s, probe_fn, &p.ref[0], NULL) == 0);
+    gr_scheduler_host_start(a.sh);
+    REQUIRE(run_until(all_done, &p, 5000));
+    node_close(&a);
+    char *start_before = row("t.stall", "last_start");
+
+    /* b registers, then its claim (after a 300 ms initial delay, when the
+     * task is due) waits behind a row lock held here; b is told to stop
+     * meanwhile, so the claim it then wins must be handed back. */
+    REQUIRE(node_open(&b, "host-b:2:bbbb") == 0);
+    s.initial_delay_ms = 300;
+    REQUIRE(gr_scheduler_add(b.sched, "stall", &s, probe_fn, &p.ref[1], NULL) == 0);
+    gr_scheduler_host_start(b.sh);
+    run_for(100);
+    char *ci = gr_xasprintf("%s dbname=%s", H.conninfo, HOST_DB);
+    PGconn *lock = PQconnectdb(ci);
+    free(ci);
+    REQUIRE(PQstatus(lock) == CONNECTION_OK);
+    PQclear(PQexec(lock, "BEGIN"));
+    PGresult *r = PQexec(lock, "SELECT 1 FROM greenroom_tasks WHERE id = 't.stall' FOR UPDATE");
+    CHECK(PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1);
+    PQclear(r);
+    run_for(500);
+    gr_scheduler_host_stop(b.sh, on_sched_stopped, &b);
+    run_for(50);
+    CHECK(!b.stopped); /* waiting for the claim's answer */
+    PQclear(PQexec(lock, "COMMIT"));
+    PQfinish(lock);
+    CHECK(run_until(flag_set, &b.stopped, 5000));
+    CHECK(p.runs == 1);
+    check_row("t.stall", "lease_owner", "NULL");
+    check_row("t.stall", "last_owner", "host-a:1:aaaa");
+    check_row("t.stall", "last_status", "succeeded");
+    check_row("t.stall", "next_run <= now()", "true");
+    char *start_after = row("t.stall", "last_start");
+    CHECK_STR(start_after, start_before);
+    free(start_before);
+    free(start_after);
+    node_close(&b);
+}
+
 TEST(zz_stop_harness)
 {
     if (harness_ok == 1)
@@ -675,4 +741,4 @@ TEST_MAIN(TEST_ENTRY(global_task_runs_once_per_period_across_two_hosts),
           TEST_ENTRY(status_survives_a_restart),
           TEST_ENTRY(a_trigger_runs_a_global_task_once_on_whichever_host_claims_it),
           TEST_ENTRY(local_tasks_store_their_status_and_still_run_on_every_host),
-          TEST_ENTRY(zz_stop_harness))
+          TEST_ENTRY(a_claim_won_while_stopping_is_given_back), TEST_ENTRY(zz_stop_harness))
