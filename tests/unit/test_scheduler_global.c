@@ -727,6 +727,48 @@ TEST(a_claim_won_while_stopping_is_given_back)
     node_close(&b);
 }
 
+/* Last but one: it stops the shared server for a while. */
+TEST(an_outage_cancels_the_run_once_its_lease_runs_out_and_runs_resume)
+{
+    node_t a;
+    probe_t p;
+    REQUIRE(pg());
+    REQUIRE(node_open(&a, "host-a:1:aaaa") == 0);
+    probe_init(&p);
+    p.manual = 1;
+    gr_schedule_t s = global_every(500, 0);
+    REQUIRE(gr_scheduler_add(a.sched, "outage", &s, probe_fn, &p.ref[0], NULL) == 0);
+    gr_scheduler_host_start(a.sh);
+    REQUIRE(run_until(has_run, &p, 5000));
+    run_for(400); /* a renewal or two went through */
+    REQUIRE(p.nheld == 1);
+    gr_task_t *held = p.held[0];
+    CHECK(!gr_task_cancelled(held));
+
+    /* No renewal can land now: once the lease (1 s) may have run out, the
+     * run must stop, since another host could take the task. */
+    REQUIRE(gr_pg_harness_kill_server(&H) == 0);
+    uint64_t t0 = gr_now_ms();
+    for (int i = 0; i < 300 && !gr_task_cancelled(held); i++)
+        run_for(10);
+    uint64_t waited = gr_now_ms() - t0;
+    fprintf(stderr, "  cancelled %llu ms into the outage\n", (unsigned long long)waited);
+    CHECK(gr_task_cancelled(held));
+    CHECK(waited <= 1300);
+    REQUIRE(gr_pg_harness_restart(&H) == 0);
+    p.manual = 0;
+    probe_finish(&p);
+    char *status = describe_field(a.sh, "t.outage", "lastStatus");
+    CHECK_STR(status, "cancelled");
+    free(status);
+    /* The pools reconnect and the task runs again, on this host's own
+     * stale lease or a fresh one. */
+    CHECK(run_until(has_run_twice, &p, 15000));
+    CHECK(run_until(all_done, &p, 5000));
+    CHECK(wait_row("t.outage", "last_status", "succeeded"));
+    node_close(&a);
+}
+
 TEST(zz_stop_harness)
 {
     if (harness_ok == 1)
@@ -741,4 +783,6 @@ TEST_MAIN(TEST_ENTRY(global_task_runs_once_per_period_across_two_hosts),
           TEST_ENTRY(status_survives_a_restart),
           TEST_ENTRY(a_trigger_runs_a_global_task_once_on_whichever_host_claims_it),
           TEST_ENTRY(local_tasks_store_their_status_and_still_run_on_every_host),
-          TEST_ENTRY(a_claim_won_while_stopping_is_given_back), TEST_ENTRY(zz_stop_harness))
+          TEST_ENTRY(a_claim_won_while_stopping_is_given_back),
+          TEST_ENTRY(an_outage_cancels_the_run_once_its_lease_runs_out_and_runs_resume),
+          TEST_ENTRY(zz_stop_harness))
