@@ -501,7 +501,11 @@ void gr_db_service_migrate(gr_db_service_t *svc, const char *plugin_id,
                            const gr_migration_t *migrations, gr_db_service_cb cb, void *user_data)
 {
     gr_error_t err;
-    gr_db_t *db = gr_db_service_plugin(svc, plugin_id, &err);
+    /* The host's own tables (the scheduler's) migrate like a plugin's. */
+    int host = plugin_id && strcmp(plugin_id, GR_DB_HOST_ID) == 0;
+    gr_db_t *db = host ? gr_db_service_host(svc) : gr_db_service_plugin(svc, plugin_id, &err);
+    if (host && !db)
+        gr_error_set(&err, GR_ERR_UNAVAILABLE, "the database service is not running");
     if (!db || gr_db_migrations_check(plugin_id, migrations, &err) != 0) {
         defer_result(svc->loop, cb, user_data, &err);
         return;

@@ -114,7 +114,8 @@ gr_db_t *gr_db_service_host(gr_db_service_t *svc);
 
 /* Applies the plugin's migrations ({NULL, NULL}-terminated; NULL for none)
  * in one transaction under an advisory lock, recording each in the
- * plugin's greenroom_migrations table with its SHA-256.  Applied ones are
+ * plugin's greenroom_migrations table with its SHA-256 (plugin_id
+ * GR_DB_HOST_ID migrates the host's own database).  Applied ones are
  * skipped; one whose SQL changed since refuses, naming it.  cb gets 0 or the
  * error (the transaction is rolled back). */
 void gr_db_service_migrate(gr_db_service_t *svc, const char *plugin_id,

@@ -454,6 +454,24 @@ static void gr__migrate_next(gr_host_t *host)
     gr__finish_start(host);
 }
 
+/* The scheduler gets the database before plugins init, so their global
+ * tasks are accepted and every task's status is stored. */
+static void gr__on_host_migrated(void *user_data, int status, const gr_error_t *err)
+{
+    gr_host_t *host = user_data;
+    if (host->phase == GR_HOST_STOPPING)
+        return;
+    if (status != 0) {
+        gr_log_error(host->log, "database: the host's own tables: %s",
+                     err ? err->message : gr_status_name(status));
+        gr__begin_shutdown(host, 1);
+        return;
+    }
+    gr_scheduler_host_set_db(host->scheduler, gr_db_service_host(host->db), NULL);
+    host->migrate_index = 0;
+    gr__migrate_next(host);
+}
+
 static void gr__on_database_started(void *user_data, int status, const gr_error_t *err)
 {
     gr_host_t *host = user_data;
@@ -463,8 +481,10 @@ static void gr__on_database_started(void *user_data, int status, const gr_error_
         return;
     }
     gr_log_info(host->log, "database ready");
-    host->migrate_index = 0;
-    gr__migrate_next(host);
+    /* The host's own table (the scheduler's task status and leases) is
+     * migrated before any plugin's. */
+    gr_db_service_migrate(host->db, GR_DB_HOST_ID, gr_scheduler_migrations, gr__on_host_migrated,
+                          host);
 }
 
 static void gr__on_signal(uv_signal_t *handle, int signum);

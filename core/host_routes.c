@@ -1,6 +1,6 @@
 /* core/host_routes.c: the routes the host serves itself, in Backstage's
  * shapes: health (liveness, readiness), instance metadata, Prometheus
- * metrics, and the scheduler's task list. */
+ * metrics, and the scheduler's task list and triggers. */
 #include <string.h>
 
 #include <json-c/json.h>
@@ -58,6 +58,28 @@ static void gr__scheduler_tasks(gr_http_request_t *req, void *user_data)
     gr_http_respond_json(req, 200, body);
 }
 
+/* POST /api/scheduler/tasks/<plugin>.<task>/trigger: runs the task now (a
+ * global one on whichever host claims it first). */
+static void gr__scheduler_trigger(gr_http_request_t *req, void *user_data)
+{
+    gr_host_t *host = user_data;
+    const char *id = gr_http_param(req, "id");
+    gr_error_t err = {0};
+    int rc = gr_scheduler_host_trigger(host->scheduler, id, &err);
+    if (rc == GR_ERR_NOT_FOUND) {
+        gr_http_respond_error(req, 404, "%s", err.message);
+        return;
+    }
+    if (rc != 0) {
+        gr_http_respond_error(req, rc == GR_ERR_CANCELED ? 503 : 500, "%s", err.message);
+        return;
+    }
+    struct json_object *body = json_object_new_object();
+    json_object_object_add(body, "id", json_object_new_string(id));
+    json_object_object_add(body, "status", json_object_new_string("triggered"));
+    gr_http_respond_json(req, 202, body);
+}
+
 void gr_host_routes_mount(gr_host_t *host)
 {
     static const struct {
@@ -69,6 +91,7 @@ void gr_host_routes_mount(gr_host_t *host)
         {"GET", "/.backstage/instanceMetadata/v1/info", gr__instance_info},
         {"GET", "/metrics", gr__metrics},
         {"GET", "/api/scheduler/tasks", gr__scheduler_tasks},
+        {"POST", "/api/scheduler/tasks/:id/trigger", gr__scheduler_trigger},
     };
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
         gr_error_t err = {0};

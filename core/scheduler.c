@@ -1,16 +1,22 @@
-/* core/scheduler.c: local scheduled tasks on libuv timers.
+/* core/scheduler.c: scheduled tasks on libuv timers.
  *
- * A registered task (gr__sched_task_t) has two timers: `next` for its next
- * start and `deadline` for the timeout of its current run.  A run is a
- * gr_task_t handed to the module; it lives from the start until
- * gr_task_done.  A task has at most one run at a time, plus a `queued` flag
- * for the one start that came due (or was triggered) meanwhile.
+ * A registered task (gr__sched_task_t) has a timer `next` for its next start
+ * and `deadline` for the timeout of its current run.  A run is a gr_task_t
+ * handed to the module; it lives from the start until gr_task_done.  A task
+ * has at most one run at a time on this host, plus a `queued` flag for the
+ * one start that came due (or was triggered) meanwhile.
+ *
+ * A global task's `next` timer does not start a run: it asks
+ * scheduler_db.c to claim the task's lease, and the run begins only when the
+ * claim wins.  The database decides when a global task is due, so its
+ * timer is re-armed from the table's next_run after every claim attempt
+ * and release, not from the frequency.
  *
  * Starts never happen inside a call from a module (gr_scheduler_trigger,
  * gr_task_done): they go through the `next` timer with a zero timeout, so a
  * task function is never entered while the module is still inside one of
  * its own callbacks. */
-#include "scheduler.h"
+#include "scheduler_internal.h"
 
 #include <json-c/json.h>
 #include <stdlib.h>
@@ -20,73 +26,10 @@
 #include "api_impl.h"
 #include "util.h"
 
-typedef struct gr__sched_task gr__sched_task_t;
-
-struct gr_task {
-    const gr_host_api_t *api;
-    gr__sched_task_t *task;
-    int cancelled; /* timed out, or the host is stopping */
-    int timed_out;
-    uint64_t started_ns; /* uv_hrtime() */
-};
-
-struct gr__sched_task {
-    gr_scheduler_t *sched;
-    char *id;      /* as the module named it */
-    char *full_id; /* "<pluginId>.<taskId>", for logs, metrics and describe */
-    gr_schedule_t schedule;
-    gr_task_fn fn;
-    void *user_data;
-    uv_timer_t next;
-    uv_timer_t deadline;
-    gr_task_t *run;        /* the run in progress, or NULL */
-    int queued;            /* one more run is wanted as soon as possible */
-    int64_t last_start_ms; /* wall clock, ms since the epoch; -1 for never */
-    int64_t last_end_ms;
-    const char *last_status; /* a static string, or NULL before the first run ends */
-    char *last_error;
-    gr_metric_t *m_running; /* this task's series, or NULL without metrics */
-    gr_metric_t *m_duration;
-};
-
-struct gr_scheduler {
-    const gr_host_api_t *api;
-    gr_scheduler_host_t *host;
-    char *plugin_id;
-    gr__sched_task_t **tasks;
-    size_t ntasks;
-    size_t cap;
-};
-
-typedef enum gr__sched_state {
-    GR__SCHED_NEW, /* tasks may be added; nothing runs */
-    GR__SCHED_STARTED,
-    GR__SCHED_STOPPING, /* waiting for running tasks */
-    GR__SCHED_STOPPED   /* `stopped` has been called */
-} gr__sched_state_t;
-
-struct gr_scheduler_host {
-    uv_loop_t *loop;
-    gr_log_t *log;
-    gr_metric_t *m_runs; /* families, or NULL without metrics */
-    gr_metric_t *m_duration;
-    gr_metric_t *m_running;
-    gr_scheduler_t **plugins;
-    size_t nplugins;
-    size_t cap;
-    gr__sched_state_t state;
-    size_t running; /* runs between start and gr_task_done */
-    uint64_t stop_timeout_ms;
-    uv_timer_t stop_timer;
-    void (*stopped)(void *user_data);
-    void *stopped_user_data;
-    uint64_t rng;   /* xorshift64 state for jitter */
-    size_t closing; /* handles still closing in gr_scheduler_host_free */
-};
-
-static const char *const gr__status_succeeded = "succeeded";
-static const char *const gr__status_failed = "failed";
-static const char *const gr__status_timed_out = "timed out";
+const char *const gr__status_succeeded = "succeeded";
+const char *const gr__status_failed = "failed";
+const char *const gr__status_timed_out = "timed out";
+const char *const gr__status_cancelled = "cancelled";
 
 static void gr__task_timer_cb(uv_timer_t *timer);
 
@@ -116,7 +59,7 @@ static void gr__json_add_time(struct json_object *obj, const char *key, int64_t 
 }
 
 /* A uniform double in [0, 1). */
-static double gr__random(gr_scheduler_host_t *h)
+double gr__sched_random(gr_scheduler_host_t *h)
 {
     h->rng ^= h->rng << 13;
     h->rng ^= h->rng >> 7;
@@ -128,7 +71,7 @@ static uint64_t gr__jittered(gr_scheduler_host_t *h, const gr_schedule_t *s, uin
 {
     if (s->jitter <= 0 || wait == 0)
         return wait;
-    return wait - (uint64_t)((double)wait * s->jitter * gr__random(h));
+    return wait - (uint64_t)((double)wait * s->jitter * gr__sched_random(h));
 }
 
 /* ---- the host object ------------------------------------------------------------ */
@@ -144,6 +87,7 @@ gr_scheduler_host_t *gr_scheduler_host_new(uv_loop_t *loop, gr_log_t *log, gr_me
     h->loop = loop;
     h->log = log;
     h->stop_timeout_ms = GR_SCHEDULER_STOP_TIMEOUT_MS;
+    h->default_lease_ms = GR_SCHEDULER_LEASE_MS;
     h->rng = (uv_hrtime() ^ (uint64_t)(uintptr_t)h) | 1u;
     uv_timer_init(loop, &h->stop_timer);
     h->stop_timer.data = h;
@@ -185,15 +129,28 @@ void gr_scheduler_host_set_stop_timeout(gr_scheduler_host_t *h, uint64_t timeout
         h->stop_timeout_ms = timeout_ms;
 }
 
-/* The first start: the initial delay, or at once when triggered already. */
+void gr__sched_arm_in(gr__sched_task_t *t, uint64_t ms)
+{
+    uv_timer_start(&t->next, gr__task_timer_cb, ms, 0);
+}
+
+/* The first start: the initial delay, or at once when triggered already.
+ * With a database, the task's row is created (or its stored status read
+ * back) first; a global task then follows the table's next_run. */
 static void gr__task_arm(gr__sched_task_t *t)
 {
     gr_scheduler_host_t *h = t->sched->host;
-    if (t->queued)
-        uv_timer_start(&t->next, gr__task_timer_cb, 0, 0);
-    else if (t->schedule.frequency_ms > 0)
-        uv_timer_start(&t->next, gr__task_timer_cb,
-                       gr__jittered(h, &t->schedule, t->schedule.initial_delay_ms), 0);
+    uint64_t delay = gr__jittered(h, &t->schedule, t->schedule.initial_delay_ms);
+    t->not_before = uv_now(h->loop) + delay;
+    gr__sched_db_register(t);
+    if (gr__sched_global(t) && t->queued) {
+        t->queued = 0;
+        gr__sched_db_trigger(t);
+    } else if (t->queued) {
+        gr__sched_arm_in(t, 0);
+    } else if (t->schedule.frequency_ms > 0) {
+        gr__sched_arm_in(t, delay);
+    }
 }
 
 void gr_scheduler_host_start(gr_scheduler_host_t *h)
@@ -213,10 +170,17 @@ static void gr__stop_timer_cb(uv_timer_t *timer)
     gr_scheduler_host_t *h = timer->data;
     if (h->state != GR__SCHED_STOPPING)
         return;
+    /* From here on nothing is sent to the database, which the host may
+     * close as soon as `stopped` returns; an abandoned run's lease runs
+     * out by itself. */
     h->state = GR__SCHED_STOPPED;
+    if (h->db_pending && h->log)
+        gr_log_warn(h->log, "scheduler: %zu database write(s) still unanswered at shutdown",
+                    h->db_pending);
     for (size_t i = 0; i < h->nplugins; i++) {
         for (size_t j = 0; j < h->plugins[i]->ntasks; j++) {
             gr__sched_task_t *t = h->plugins[i]->tasks[j];
+            uv_timer_stop(&t->renew);
             if (t->run && h->log)
                 gr_log_warn(h->log,
                             "scheduler: abandoning task %s: it did not call gr_task_done within "
@@ -241,6 +205,7 @@ void gr_scheduler_host_stop(gr_scheduler_host_t *h, void (*stopped)(void *user_d
             gr__sched_task_t *t = h->plugins[i]->tasks[j];
             uv_timer_stop(&t->next);
             t->queued = 0;
+            t->claim_again = 0;
             if (t->run)
                 t->run->cancelled = 1;
         }
@@ -248,7 +213,16 @@ void gr_scheduler_host_stop(gr_scheduler_host_t *h, void (*stopped)(void *user_d
     if (h->running && h->log)
         gr_log_info(h->log, "scheduler: stopping; waiting up to %llu ms for %zu running task(s)",
                     (unsigned long long)h->stop_timeout_ms, h->running);
-    uv_timer_start(&h->stop_timer, gr__stop_timer_cb, h->running ? h->stop_timeout_ms : 0, 0);
+    /* Database writes in flight (a release, a status) are waited for too,
+     * so another host does not wait for a lease this one gave back. */
+    uv_timer_start(&h->stop_timer, gr__stop_timer_cb,
+                   h->running || h->db_pending ? h->stop_timeout_ms : 0, 0);
+}
+
+void gr__sched_check_stopped(gr_scheduler_host_t *h)
+{
+    if (h->state == GR__SCHED_STOPPING && h->running == 0 && h->db_pending == 0)
+        uv_timer_start(&h->stop_timer, gr__stop_timer_cb, 0, 0);
 }
 
 static void gr__host_release(gr_scheduler_host_t *h)
@@ -268,6 +242,7 @@ static void gr__host_release(gr_scheduler_host_t *h)
         free(s);
     }
     free(h->plugins);
+    free(h->instance_id);
     free(h);
 }
 
@@ -286,15 +261,18 @@ void gr_scheduler_host_free(gr_scheduler_host_t *h)
      * memory goes when the last one has closed. */
     h->closing = 1;
     h->stop_timer.data = h;
+    gr__sched_db_detach(h);
     uv_close((uv_handle_t *)&h->stop_timer, gr__closed);
     for (size_t i = 0; i < h->nplugins; i++) {
         for (size_t j = 0; j < h->plugins[i]->ntasks; j++) {
             gr__sched_task_t *t = h->plugins[i]->tasks[j];
             t->next.data = h;
             t->deadline.data = h;
-            h->closing += 2;
+            t->renew.data = h;
+            h->closing += 3;
             uv_close((uv_handle_t *)&t->next, gr__closed);
             uv_close((uv_handle_t *)&t->deadline, gr__closed);
+            uv_close((uv_handle_t *)&t->renew, gr__closed);
         }
     }
 }
@@ -316,7 +294,7 @@ static void gr__deadline_cb(uv_timer_t *timer)
                     t->full_id, (unsigned long long)t->schedule.timeout_ms);
 }
 
-static void gr__task_begin(gr__sched_task_t *t)
+void gr__sched_begin(gr__sched_task_t *t)
 {
     gr_scheduler_host_t *h = t->sched->host;
     gr_task_t *run = gr_xcalloc(1, sizeof *run);
@@ -324,14 +302,19 @@ static void gr__task_begin(gr__sched_task_t *t)
     run->task = t;
     run->started_ns = uv_hrtime();
     t->run = run;
+    t->run_seq++;
     t->queued = 0;
     t->last_start_ms = gr__wall_ms();
     h->running++;
-    if (t->schedule.frequency_ms > 0)
+    if (!gr__sched_global(t) && t->schedule.frequency_ms > 0)
         uv_timer_start(&t->next, gr__task_timer_cb,
                        gr__jittered(h, &t->schedule, t->schedule.frequency_ms), 0);
     if (t->schedule.timeout_ms > 0)
         uv_timer_start(&t->deadline, gr__deadline_cb, t->schedule.timeout_ms, 0);
+    if (gr__sched_global(t))
+        gr__sched_db_lease_start(t);
+    else
+        gr__sched_db_save(t);
     gr__metric_set(t->m_running, 1);
     if (h->log)
         gr_log_debug(h->log, "scheduler: task %s started", t->full_id);
@@ -339,17 +322,21 @@ static void gr__task_begin(gr__sched_task_t *t)
     t->fn(run, t->user_data);
 }
 
-/* A start came due.  A GLOBAL task would take its lease here, asynchronously,
- * and call gr__task_begin once it holds it (or skip this start). */
+/* A start came due.  A global task claims its lease first; the run begins
+ * when the claim wins (see scheduler_db.c). */
 static void gr__task_due(gr__sched_task_t *t)
 {
     if (t->sched->host->state != GR__SCHED_STARTED)
         return;
+    if (gr__sched_global(t)) {
+        gr__sched_db_claim(t);
+        return;
+    }
     if (t->run) {
         t->queued = 1;
         return;
     }
-    gr__task_begin(t);
+    gr__sched_begin(t);
 }
 
 static void gr__task_timer_cb(uv_timer_t *timer)
@@ -378,7 +365,13 @@ void gr__task_done(gr_task_t *task, int status, const char *error_message)
 
     free(t->last_error);
     t->last_error = NULL;
-    if (task->timed_out) {
+    if (task->lease_lost) {
+        /* Another host may have run it meanwhile: whatever this run did, it
+         * did not hold the task alone to the end. */
+        t->last_status = gr__status_cancelled;
+        t->last_error = gr_xasprintf("the run lost its lease: %s%s%s", task->lease_lost,
+                                     error_message ? "; " : "", error_message ? error_message : "");
+    } else if (task->timed_out) {
         t->last_status = gr__status_timed_out;
         t->last_error = error_message ? gr_xstrdup(error_message)
                                       : gr_xasprintf("the run exceeded its timeout of %llu ms",
@@ -407,12 +400,15 @@ void gr__task_done(gr_task_t *task, int status, const char *error_message)
                          seconds);
     }
 
-    if (h->state == GR__SCHED_STOPPING) {
-        if (h->running == 0)
-            uv_timer_start(&h->stop_timer, gr__stop_timer_cb, 0, 0);
-    } else if (h->state == GR__SCHED_STARTED && t->queued) {
+    /* A global task's next claim is armed when the release has landed. */
+    if (gr__sched_global(t))
+        gr__sched_db_release(t);
+    else
+        gr__sched_db_save(t);
+    if (h->state == GR__SCHED_STOPPING)
+        gr__sched_check_stopped(h);
+    else if (h->state == GR__SCHED_STARTED && t->queued && !gr__sched_global(t))
         uv_timer_start(&t->next, gr__task_timer_cb, 0, 0);
-    }
 }
 
 /* ---- the module-facing calls -------------------------------------------------------- */
@@ -441,13 +437,14 @@ int gr__scheduler_add(gr_scheduler_t *sched, const char *task_id, const gr_sched
         return gr_error_set(err, GR_ERR_INVALID,
                             "scheduler: task %s.%s: jitter must be between 0 and 1, not %g",
                             sched->plugin_id, task_id, schedule->jitter);
-    if (schedule->scope == GR_TASK_GLOBAL)
+    if (schedule->scope == GR_TASK_GLOBAL && !h->db)
         return gr_error_set(err, GR_ERR_UNSUPPORTED,
-                            "scheduler: task %s.%s asks for global scope, which needs the "
-                            "database service to hold a lease across hosts; this host has no "
-                            "database service yet, so schedule it with GR_TASK_LOCAL",
+                            "scheduler: task %s.%s asks for global scope, which needs a database "
+                            "to hold its lease across hosts; this host runs without one "
+                            "(backend.database.client: none), so configure a database or "
+                            "schedule the task with scope local",
                             sched->plugin_id, task_id);
-    if (schedule->scope != GR_TASK_LOCAL)
+    if (schedule->scope != GR_TASK_LOCAL && schedule->scope != GR_TASK_GLOBAL)
         return gr_error_set(err, GR_ERR_INVALID, "scheduler: task %s.%s: unknown scope %d",
                             sched->plugin_id, task_id, (int)schedule->scope);
     if (h->state >= GR__SCHED_STOPPING)
@@ -471,8 +468,10 @@ int gr__scheduler_add(gr_scheduler_t *sched, const char *task_id, const gr_sched
     t->last_end_ms = -1;
     uv_timer_init(h->loop, &t->next);
     uv_timer_init(h->loop, &t->deadline);
+    uv_timer_init(h->loop, &t->renew);
     t->next.data = t;
     t->deadline.data = t;
+    t->renew.data = t;
     t->m_running = gr__metric_labels(h->m_running, (const char *const[]){t->full_id});
     t->m_duration = gr__metric_labels(h->m_duration, (const char *const[]){t->full_id});
     gr__metric_set(t->m_running, 0);
@@ -503,12 +502,60 @@ int gr__scheduler_trigger(gr_scheduler_t *sched, const char *task_id, gr_error_t
         return gr_error_set(err, GR_ERR_CANCELED,
                             "scheduler: task %s not triggered: the host is shutting down",
                             t->full_id);
-    /* Before start, the queued run happens at start; during a run, right after it. */
-    if (h->state == GR__SCHED_NEW || t->run)
+    /* Before start, the queued run happens at start.  A global task's
+     * trigger is recorded in the table (next_run = now), so whichever host
+     * claims it first runs it; a local one runs now or right after its
+     * current run. */
+    if (h->state == GR__SCHED_NEW)
+        t->queued = 1;
+    else if (gr__sched_global(t))
+        gr__sched_db_trigger(t);
+    else if (t->run)
         t->queued = 1;
     else
         uv_timer_start(&t->next, gr__task_timer_cb, 0, 0);
     return 0;
+}
+
+int gr_scheduler_host_trigger(gr_scheduler_host_t *h, const char *id, gr_error_t *err)
+{
+    const char *dot = id ? strchr(id, '.') : NULL;
+    if (!h || !dot)
+        return gr_error_set(err, GR_ERR_NOT_FOUND,
+                            "scheduler: no task '%s'; task ids look like <pluginId>.<taskId>",
+                            id ? id : "(null)");
+    for (size_t i = 0; i < h->nplugins; i++) {
+        gr_scheduler_t *s = h->plugins[i];
+        if (strlen(s->plugin_id) == (size_t)(dot - id) &&
+            strncmp(s->plugin_id, id, (size_t)(dot - id)) == 0 && gr__find_task(s, dot + 1))
+            return gr__scheduler_trigger(s, dot + 1, err);
+    }
+    return gr_error_set(err, GR_ERR_NOT_FOUND, "scheduler: no task '%s'", id);
+}
+
+void gr_scheduler_host_set_db(gr_scheduler_host_t *h, gr_db_t *db, const char *instance_id)
+{
+    if (!h)
+        return;
+    h->db = db;
+    free(h->instance_id);
+    h->instance_id = instance_id ? gr_xstrdup(instance_id) : gr_scheduler_instance_id_new();
+    if (db && h->log)
+        gr_log_info(h->log,
+                    "scheduler: task status is stored in the database; global tasks "
+                    "take their lease as instance %s",
+                    h->instance_id);
+}
+
+void gr_scheduler_host_set_default_lease(gr_scheduler_host_t *h, uint64_t lease_ms)
+{
+    if (h)
+        h->default_lease_ms = lease_ms;
+}
+
+const char *gr_scheduler_host_instance_id(const gr_scheduler_host_t *h)
+{
+    return h ? h->instance_id : NULL;
 }
 
 /* ---- describe ---------------------------------------------------------------------- */
@@ -526,7 +573,8 @@ struct json_object *gr_scheduler_host_describe(gr_scheduler_host_t *h)
             struct json_object *o = json_object_new_object();
             json_object_object_add(o, "id", json_object_new_string(t->full_id));
             json_object_object_add(o, "pluginId", json_object_new_string(s->plugin_id));
-            json_object_object_add(o, "scope", json_object_new_string("local"));
+            json_object_object_add(
+                o, "scope", json_object_new_string(gr__sched_global(t) ? "global" : "local"));
             json_object_object_add(o, "frequencyMs",
                                    json_object_new_int64((int64_t)t->schedule.frequency_ms));
             gr__json_add_time(o, "lastStart", t->last_start_ms);

@@ -15,14 +15,37 @@
  *     fraction of up to `jitter`, so tasks of many hosts spread out.
  *   - A run past timeout_ms is marked cancelled and logged; when it calls
  *     gr_task_done it is recorded as "timed out".
- *   - GLOBAL tasks need a lease in the database and are refused with
- *     GR_ERR_UNSUPPORTED until the host has the database service.  The lease
- *     belongs between a start coming due and the run beginning (see
- *     gr__task_due in scheduler.c).
+ *
+ * With a database (gr_scheduler_host_set_db, before start), every task has a
+ * row in the host's table greenroom_tasks, keyed "<plugin>.<task>": last
+ * start, end, status and error are written there and read back at start,
+ * so a restart keeps them (describe() answers from memory).
+ *
+ * GLOBAL tasks run on one host at a time across every host sharing that
+ * database.  The row's next_run says when the task is due, for all hosts.
+ * A host whose timer comes due claims the row with one UPDATE that only
+ * succeeds while nobody holds an unexpired lease and next_run has come; the
+ * claim sets lease_owner (this host's instance id), lease_until (now + the
+ * lease, see below) and advances next_run by the frequency, so each period
+ * runs once whichever hosts try.  During the run the lease is renewed every
+ * third of its length; a renewal that finds another owner, or that cannot
+ * reach the database before the lease runs out, marks the run cancelled
+ * (gr_task_cancelled) with a warning, and the run is recorded "cancelled".
+ * gr_task_done releases the lease and records the outcome.  A host that
+ * dies holding a lease holds it only until lease_until passes.  A trigger
+ * sets next_run to now, so whichever host claims first runs it.  Without a
+ * database, GLOBAL tasks are refused with GR_ERR_UNSUPPORTED.
+ *
+ * The lease lasts the task's timeout, or the host's default lease
+ * (GR_SCHEDULER_LEASE_MS unless set) without one, within
+ * [GR_SCHEDULER_LEASE_MIN_MS, GR_SCHEDULER_LEASE_MAX_MS]: renewals
+ * keep it while the run lasts, so its length only bounds how long the others
+ * wait after its holder died.
  *
  * Shutdown: gr_scheduler_host_stop starts no new runs and marks running ones
  * cancelled; `stopped` runs on the loop once every running task has called
- * gr_task_done, or when the stop timeout passes (default
+ * gr_task_done and the database has answered the releases and status
+ * writes that followed, or when the stop timeout passes (default
  * GR_SCHEDULER_STOP_TIMEOUT_MS), after which the remaining runs are
  * abandoned with a warning.  An abandoned run may still call gr_task_done
  * until gr_scheduler_host_free; never after.
@@ -40,6 +63,15 @@
  * room for draining requests and plugin shutdown. */
 #define GR_SCHEDULER_STOP_TIMEOUT_MS 10000u
 
+/* Lease lengths of global tasks (see above). */
+#define GR_SCHEDULER_LEASE_MS 60000u
+#define GR_SCHEDULER_LEASE_MIN_MS 1000u
+#define GR_SCHEDULER_LEASE_MAX_MS 600000u
+
+/* The host's own migrations, applied under GR_DB_HOST_ID before the
+ * plugins': they create greenroom_tasks.  {NULL, NULL}-terminated. */
+extern const gr_migration_t gr_scheduler_migrations[];
+
 typedef struct gr_scheduler_host gr_scheduler_host_t;
 
 /* `log` is borrowed and must outlive the scheduler; `m` may be NULL (no
@@ -54,6 +86,26 @@ void gr_scheduler_host_start(gr_scheduler_host_t *h);
 
 void gr_scheduler_host_set_stop_timeout(gr_scheduler_host_t *h, uint64_t timeout_ms);
 
+/* Stores task status in `db` (the host's own database, gr_db_service_host,
+ * migrated with gr_scheduler_migrations) and allows GLOBAL tasks.  Call
+ * before any task is added; `db` must stay open until `stopped` has run.
+ * instance_id names this host in lease_owner (copied); NULL makes one with
+ * gr_scheduler_instance_id_new. */
+void gr_scheduler_host_set_db(gr_scheduler_host_t *h, gr_db_t *db, const char *instance_id);
+
+/* The lease of global tasks that have no timeout (see above). */
+void gr_scheduler_host_set_default_lease(gr_scheduler_host_t *h, uint64_t lease_ms);
+
+/* The instance id given to set_db, or NULL. */
+const char *gr_scheduler_host_instance_id(const gr_scheduler_host_t *h);
+
+/* A new "<hostname>:<pid>:<8 random hex digits>"; the caller frees it. */
+char *gr_scheduler_instance_id_new(void);
+
+/* gr_scheduler_trigger by the id describe() shows ("<plugin>.<task>"):
+ * 0, GR_ERR_NOT_FOUND for an unknown id, GR_ERR_CANCELED while stopping. */
+int gr_scheduler_host_trigger(gr_scheduler_host_t *h, const char *id, gr_error_t *err);
+
 /* See above; call once.  stopped(user_data) is never called from inside
  * this call, always from a later loop callback. */
 void gr_scheduler_host_stop(gr_scheduler_host_t *h, void (*stopped)(void *user_data),
@@ -66,8 +118,11 @@ void gr_scheduler_host_free(gr_scheduler_host_t *h);
 
 /* A new JSON array (the caller puts it) with one object per task:
  * id ("<plugin>.<task>"), pluginId, scope, frequencyMs, lastStart, lastEnd,
- * nextRun (ISO 8601 UTC or null), lastStatus ("succeeded", "failed",
- * "timed out" or null), lastError (string or null), running (bool). */
+ * nextRun (ISO 8601 UTC or null: for a global task, when this host next
+ * tries to claim it), lastStatus ("succeeded", "failed", "timed out",
+ * "cancelled" or null), lastError (string or null), running (bool: on this
+ * host).  With a database, the last* fields of a global task follow the
+ * table as this host last read it, so they show runs of other hosts too. */
 struct json_object *gr_scheduler_host_describe(gr_scheduler_host_t *h);
 
 #endif
