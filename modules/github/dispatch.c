@@ -73,6 +73,14 @@ void github_subs_free(github_plugin_t *gh)
     gh->nsubs = gh->subs_cap = 0;
 }
 
+int github_dispatch_wants(const github_plugin_t *gh, const char *event)
+{
+    for (size_t i = 0; i < gh->nsubs; i++)
+        if (strcmp(gh->subs[i].event, "*") == 0 || (event && strcmp(gh->subs[i].event, event) == 0))
+            return 1;
+    return 0;
+}
+
 void github_dispatch_match(github_plugin_t *gh, const char *event, const char *action,
                            gr_strvec_t *out)
 {
@@ -276,6 +284,7 @@ static void on_claimed(const gr_db_result_t *res, const gr_db_error_t *err, void
         it->text = gr_xstrdup(gr_db_result_value(res, i, 6));
         it->payload.body = it->text;
         it->payload.len = strlen(it->text);
+        it->payload.want_tree = 1;
         run->pending++;
         gr_error_t werr = {0};
         if (github_payload_process(gh, &it->payload, retry_parsed, it, &werr) != 0) {

@@ -27,6 +27,11 @@
  * well under a millisecond.  Larger ones go to the thread pool. */
 #define GITHUB_INLINE_BYTES (128u * 1024u)
 
+/* How deep JSON may nest.  Real payloads nest about ten deep (a workflow
+ * run inside a deployment inside a repository...); json-c's default of 32
+ * would be near enough to that to refuse an unusual but genuine event. */
+#define GITHUB_JSON_DEPTH 128
+
 /* GitHub caps webhook payloads at 25 MB. */
 #define GITHUB_DEFAULT_MAX_BODY ((size_t)25 * 1024 * 1024)
 
@@ -58,7 +63,12 @@ typedef struct github_plugin {
     unsigned long spool_generation; /* deliveries spooled so far */
 
     gr_db_stmt_t *insert_stmt;
+    gr_db_stmt_t *insert_one_stmt;
     gr_db_stmt_t *status_stmt;
+    /* Deliveries waiting for the next batch insert (store.c). */
+    struct insert_item *insert_head, *insert_tail;
+    size_t insert_queued;
+    int inserts_in_flight;
 
     gr_metric_t *received; /* {event} */
     gr_metric_t *rejected; /* {reason} */
@@ -81,17 +91,29 @@ typedef struct github_payload {
     size_t len;
     const char *signature;    /* X-Hub-Signature-256, or NULL: no check wanted */
     int form_encoded;         /* application/x-www-form-urlencoded: payload=<json> */
+    int want_tree;            /* build `json` (a subscriber will read it) */
     /* Results. */
     int verify_status; /* 0, GR_ERR_INVALID, GR_ERR_UNSUPPORTED; GR_ERR_CANCELED: not run */
     const char *json_text;    /* the JSON text to store: body, or decoded */
     size_t json_len;
     char *decoded;            /* the form's payload field, decoded (owned) */
-    struct json_object *json; /* the parsed object (owned), NULL on error */
+    int valid;                /* the text is one JSON object */
+    struct json_object *json; /* the parsed object (owned) when want_tree, else NULL */
     char *action;             /* payload.action, or NULL */
-    char error[200];          /* why json is NULL */
+    char error[200];          /* why it is not valid */
 } github_payload_t;
 
 typedef void (*github_payload_cb)(github_payload_t *p, void *user_data);
+
+/* Checks that text is one JSON object without building a tree; action
+ * spans the raw contents of its top-level "action" string, if any. */
+typedef struct github_json_scan {
+    const char *action;
+    size_t action_len;
+    int action_escaped; /* action holds a backslash escape */
+    size_t error_offset;
+} github_json_scan_t;
+int github_json_scan(const char *text, size_t len, github_json_scan_t *out);
 
 /* Verifies (when signature is set) and parses p, on the loop for a small
  * body and on the thread pool for a large one; cb runs on the loop, never
@@ -116,13 +138,13 @@ typedef enum github_store_result {
 typedef void (*github_store_cb)(github_store_result_t result, int64_t row_id,
                                 const gr_db_error_t *err, void *user_data);
 
-/* Inserts the delivery, and a pending status row for each of the matching
- * subscriptions, in one statement; cb learns whether it was new.  Strings
- * are copied. */
+/* Stores the delivery, and a pending status row for each of the matching
+ * subscriptions, committed together with whatever else waits (see
+ * store.c); cb learns whether it was new.  Strings are copied. */
 void github_store_insert(github_plugin_t *gh, const char *delivery_id, const char *event,
-                         const char *action, const char *json_text, int64_t received_epoch_ms,
-                         int spooled, const gr_strvec_t *subscribers, github_store_cb cb,
-                         void *user_data);
+                         const char *action, const char *json_text, size_t json_len,
+                         int64_t received_epoch_ms, int spooled, const gr_strvec_t *subscribers,
+                         github_store_cb cb, void *user_data);
 
 /* Records a handler's outcome for attempt number `attempt`.  next_delay_ms
  * is the wait before a retry, or -1 for none. */
@@ -164,6 +186,9 @@ void github_spool_import_task(gr_task_t *task, void *user_data);
 
 int github_events_subscribe_impl(const github_events_t *self, const github_subscription_t *sub,
                                  size_t sub_size, gr_error_t *err);
+
+/* True when some subscription takes this event (whatever its action). */
+int github_dispatch_wants(const github_plugin_t *gh, const char *event);
 
 /* The ids of the subscriptions matching event and action, appended to out. */
 void github_dispatch_match(github_plugin_t *gh, const char *event, const char *action,

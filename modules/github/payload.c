@@ -10,11 +10,6 @@
 
 #include "github_internal.h"
 
-/* Real payloads nest about ten deep (a workflow run inside a deployment
- * inside a repository...); json-c's default of 32 would be near enough to
- * that to refuse an unusual but genuine event, so allow more. */
-#define GITHUB_JSON_DEPTH 128
-
 static int hex_digit(int c)
 {
     if (c >= '0' && c <= '9')
@@ -121,37 +116,41 @@ static void payload_run(gr_http_client_t *http, github_payload_t *p)
         snprintf(p->error, sizeof p->error, "the payload is not valid UTF-8 text");
         return;
     }
+    github_json_scan_t scan;
+    if (github_json_scan(p->json_text, p->json_len, &scan) < 0) {
+        snprintf(p->error, sizeof p->error,
+                 "the payload is not a JSON object (malformed at byte %zu of %zu)",
+                 scan.error_offset, p->json_len);
+        return;
+    }
+    p->valid = 1;
+    if (scan.action && !scan.action_escaped)
+        p->action = gr_xstrndup(scan.action, scan.action_len);
+    if (!p->want_tree && !(scan.action && scan.action_escaped))
+        return;
+    /* The text is valid JSON, so json-c fails only past its own limits; the
+     * delivery is stored all the same, and a subscriber's retry reports it. */
     json_tokener *tok = json_tokener_new_ex(GITHUB_JSON_DEPTH);
     struct json_object *obj = NULL;
-    if (p->json_len > (size_t)INT32_MAX) {
-        snprintf(p->error, sizeof p->error, "the payload is too large to parse");
-    } else {
+    if (p->json_len <= (size_t)INT32_MAX)
         obj = json_tokener_parse_ex(tok, p->json_text, (int)p->json_len);
-        enum json_tokener_error jerr = json_tokener_get_error(tok);
-        size_t used = json_tokener_get_parse_end(tok);
-        while (obj && used < p->json_len &&
-               strchr(" \t\r\n", p->json_text[used]) != NULL)
-            used++;
-        if (!obj || jerr != json_tokener_success || used != p->json_len) {
-            snprintf(p->error, sizeof p->error, "the payload is not JSON: %s%s",
-                     jerr != json_tokener_success ? json_tokener_error_desc(jerr) : "",
-                     jerr == json_tokener_success ? "text follows the JSON value" : "");
-            json_object_put(obj);
-            obj = NULL;
-        } else if (!json_object_is_type(obj, json_type_object)) {
-            snprintf(p->error, sizeof p->error, "the payload is JSON but not an object");
-            json_object_put(obj);
-            obj = NULL;
-        }
+    if (obj && json_tokener_get_error(tok) != json_tokener_success) {
+        json_object_put(obj);
+        obj = NULL;
     }
     json_tokener_free(tok);
-    if (!obj)
+    if (!obj) {
+        snprintf(p->error, sizeof p->error, "json-c could not parse the payload");
         return;
+    }
     struct json_object *action;
-    if (json_object_object_get_ex(obj, "action", &action) &&
+    if (!p->action && json_object_object_get_ex(obj, "action", &action) &&
         json_object_is_type(action, json_type_string))
         p->action = gr_xstrdup(json_object_get_string(action));
-    p->json = obj;
+    if (p->want_tree)
+        p->json = obj;
+    else
+        json_object_put(obj);
 }
 
 typedef struct payload_job {

@@ -375,7 +375,7 @@ static void on_record_stored(github_store_result_t result, int64_t row_id,
         run->imported++;
         gr_strvec_t subs = {0};
         github_dispatch_match(gh, r->event, r->payload.action, &subs);
-        for (size_t i = 0; i < subs.len; i++)
+        for (size_t i = 0; r->payload.json && i < subs.len; i++)
             github_dispatch(gh, row_id, r->delivery_id, r->event, r->payload.action,
                             r->payload.json, subs.items[i], 1);
         gr_strvec_free(&subs);
@@ -408,7 +408,7 @@ static void on_record_parsed(github_payload_t *p, void *user_data)
         import_next(run);
         return;
     }
-    if (!p->json) {
+    if (!p->valid) {
         r->outcome = 2;
         run->refused++;
         gr_log_error(gh->ctx->log, "webhooks: spooled delivery %s cannot be imported: %s",
@@ -418,7 +418,8 @@ static void on_record_parsed(github_payload_t *p, void *user_data)
     }
     gr_strvec_t subs = {0};
     github_dispatch_match(gh, r->event, p->action, &subs);
-    github_store_insert(gh, r->delivery_id, r->event, p->action, p->json_text, r->received, 1,
+    github_store_insert(gh, r->delivery_id, r->event, p->action, p->json_text, p->json_len,
+                        r->received, 1,
                         &subs, on_record_stored, run);
     gr_strvec_free(&subs);
 }
@@ -432,6 +433,7 @@ static void import_next(import_run_t *run)
         if (!r->bad) {
             r->payload.body = r->text;
             r->payload.len = r->len;
+            r->payload.want_tree = github_dispatch_wants(gh, r->event);
             gr_error_t err = {0};
             if (github_payload_process(gh, &r->payload, on_record_parsed, run, &err) == 0)
                 return; /* on_record_parsed goes on */

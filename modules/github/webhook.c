@@ -99,7 +99,9 @@ static void on_stored(github_store_result_t result, int64_t row_id, const gr_db_
         it->req = NULL;
         gr_strvec_t subs = {0};
         github_dispatch_match(gh, it->event, it->payload.action, &subs);
-        for (size_t i = 0; i < subs.len; i++)
+        /* Without a tree (json-c could not build one) the rows stay due and
+         * the retry task records why. */
+        for (size_t i = 0; it->payload.json && i < subs.len; i++)
             github_dispatch(gh, row_id, it->delivery_id, it->event, it->payload.action,
                             it->payload.json, subs.items[i], 1);
         gr_strvec_free(&subs);
@@ -154,7 +156,7 @@ static void on_parsed(github_payload_t *p, void *user_data)
     } else if (!token_valid(it->delivery_id, 128)) {
         reject(gh, req, 400, "bad_request",
                "github: the X-GitHub-Delivery header is missing or not a delivery id");
-    } else if (!p->json) {
+    } else if (!p->valid) {
         char msg[300];
         snprintf(msg, sizeof msg, "github: %s", p->error);
         reject(gh, req, 400, "bad_payload", msg);
@@ -163,7 +165,8 @@ static void on_parsed(github_payload_t *p, void *user_data)
         gr_metric_inc(gr_metric_labels(gh->received, labels));
         gr_strvec_t subs = {0};
         github_dispatch_match(gh, it->event, p->action, &subs);
-        github_store_insert(gh, it->delivery_id, it->event, p->action, p->json_text, it->received,
+        github_store_insert(gh, it->delivery_id, it->event, p->action, p->json_text, p->json_len,
+                            it->received,
                             0, &subs, on_stored, it);
         gr_strvec_free(&subs);
         return;
@@ -198,6 +201,7 @@ void github_webhook_route(gr_http_request_t *req, void *user_data)
     if (!it->payload.body)
         it->payload.body = "";
     it->payload.signature = signature;
+    it->payload.want_tree = it->event && github_dispatch_wants(gh, it->event);
     const char *ctype = gr_http_header(req, "content-type");
     it->payload.form_encoded =
         ctype && strncasecmp(ctype, "application/x-www-form-urlencoded", 33) == 0;

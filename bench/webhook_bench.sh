@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# Durable webhook intake (issue 4): signed deliveries verified and committed
+# per second through POST /api/github/webhook, next to pgbench's single-row
+# INSERT rate on the same PostgreSQL server, which is the limit.
+#
+#   bench/webhook_bench.sh [clients=16] [seconds=10] [payload=push/push.noaction.0.json]
+#
+# A throwaway server (fsync and synchronous_commit on, as in production) on a
+# unix socket; the host reaches it with client: pg and a pool of `clients`
+# connections.  wrk posts the same signed payload with a fresh
+# X-GitHub-Delivery on every request and counts the 202s; afterwards the
+# rows in the deliveries table must equal that count.  pgbench then runs
+# with the same number of clients, inserting (a) the same payload as a row
+# of the same shape and (b) a tiny row, pgbench's classic single-row insert.
+# Needs wrk and the postgresql package (scripts/install-deps.sh with
+# GR_DEPS_EXTRA=wrk).  Builds build-bench/ (RelWithDebInfo).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+clients=${1:-16}
+seconds=${2:-10}
+payload_rel=${3:-push/push.noaction.0.json}
+build=${GR_BUILD_DIR:-build-bench}
+GR_DEPS_EXTRA="wrk" scripts/install-deps.sh
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGR_BUILD_TESTS=OFF >/dev/null
+cmake --build "$build" -j2 --target greenroom github >/dev/null
+
+payload="$PWD/../shared/testdata/webhooks/$payload_rel"
+[ -f "$payload" ] || { echo "no payload at $payload" >&2; exit 1; }
+event=$(basename "$payload"); event=${event%%.*}
+secret="bench-secret"
+sig="sha256=$(openssl dgst -sha256 -hmac "$secret" -r <"$payload" | cut -d' ' -f1)"
+
+work=$(mktemp -d /tmp/greenroom-webhook-bench.XXXXXX)
+chmod o+rx "$work"
+bindir=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+as_pg=()
+[ "$(id -u)" = "0" ] && as_pg=(setpriv --reuid=postgres --regid=postgres --init-groups)
+pgdir="$work/pg"
+pgport=55433
+hostpid=""
+cleanup() {
+  [ -n "$hostpid" ] && kill "$hostpid" 2>/dev/null && wait "$hostpid" 2>/dev/null || true
+  "${as_pg[@]}" "$bindir/pg_ctl" -D "$pgdir/data" -m immediate stop >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+mkdir -p "$pgdir/run"
+[ "$(id -u)" = "0" ] && chown -R postgres: "$pgdir"
+"${as_pg[@]}" "$bindir/initdb" -D "$pgdir/data" -U postgres -A trust >/dev/null
+"${as_pg[@]}" "$bindir/pg_ctl" -D "$pgdir/data" -l "$pgdir/log" -w \
+  -o "-k $pgdir/run -p $pgport -c listen_addresses='' -c max_connections=100" start >/dev/null
+psql_() { psql -h "$pgdir/run" -p "$pgport" -U postgres -At "$@"; }
+
+port=17081
+cat >"$work/app-config.yaml" <<EOF
+backend:
+  listen: { host: 127.0.0.1, port: $port }
+  log: { level: warn }
+  database:
+    client: pg
+    connection: "host=$pgdir/run port=$pgport user=postgres dbname=postgres"
+    pool: { min: $clients, max: $clients }
+integrations:
+  github:
+    - host: github.com
+      webhookSecret: $secret
+modules:
+  - path: $PWD/$build/modules/github.so
+EOF
+"$build/greenroom" serve -c "$work/app-config.yaml" --state-dir "$work/state" 2>"$work/host.log" &
+hostpid=$!
+until curl -sf -o /dev/null "http://127.0.0.1:$port/.backstage/health/v1/readiness"; do sleep 0.05; done
+
+cat >"$work/post.lua" <<EOF
+-- Every request: the same signed body, a fresh delivery id.
+counter = 0
+thread_id = 0
+non202 = 0
+local threads = {}
+local f = io.open("$payload", "rb")
+local body = f:read("*a")
+f:close()
+function setup(thread)
+  thread:set("thread_id", #threads)
+  table.insert(threads, thread)
+end
+function request()
+  counter = counter + 1
+  return wrk.format("POST", "/api/github/webhook", {
+    ["Content-Type"] = "application/json",
+    ["X-GitHub-Event"] = "$event",
+    ["X-GitHub-Delivery"] = "bench-" .. thread_id .. "-" .. counter,
+    ["X-Hub-Signature-256"] = "$sig",
+  }, body)
+end
+function response(status, headers, body)
+  if status ~= 202 then non202 = non202 + 1 end
+end
+function done(summary, latency, requests)
+  local bad = 0
+  for _, t in ipairs(threads) do bad = bad + t:get("non202") end
+  io.write(string.format("NON202 %d\n", bad))
+  io.write(string.format("P50MS %.2f\nP99MS %.2f\n", latency:percentile(50) / 1000,
+                         latency:percentile(99) / 1000))
+end
+EOF
+echo "== webhook intake benchmark ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs, PostgreSQL $("$bindir/postgres" --version | awk '{print $3}'), fsync on)"
+echo "payload: $payload_rel ($(stat -c %s "$payload") bytes, event $event); $clients connections, ${seconds}s each"
+# Warm the pool and the prepared statement.
+wrk -t2 -c"$clients" -d2s -s "$work/post.lua" "http://127.0.0.1:$port" >/dev/null
+psql_ -d backstage_plugin_github -c "TRUNCATE deliveries CASCADE" >/dev/null
+wrk -t2 -c"$clients" -d"${seconds}s" -s "$work/post.lua" "http://127.0.0.1:$port" >"$work/wrk.out"
+requests=$(awk '/requests in/ {print $1}' "$work/wrk.out")
+non202=$(awk '/^NON202/ {print $2}' "$work/wrk.out")
+p50=$(awk '/^P50MS/ {print $2}' "$work/wrk.out")
+p99=$(awk '/^P99MS/ {print $2}' "$work/wrk.out")
+rows=$(psql_ -d backstage_plugin_github -c "SELECT count(*) FROM deliveries")
+accepted=$((requests - non202))
+webhook_rate=$(awk -v n="$accepted" -v s="$seconds" 'BEGIN {printf "%.0f", n / s}')
+echo "greenroom: $accepted deliveries answered 202 in ${seconds}s = $webhook_rate/s (p50 ${p50} ms, p99 ${p99} ms); $non202 other answers; $rows rows committed"
+[ "$rows" -ge "$accepted" ] || echo "WARNING: fewer rows ($rows) than 202 answers ($accepted)"
+kill "$hostpid"; wait "$hostpid" || true; hostpid=""
+
+# pgbench on the same server, same clients: one row per transaction.
+psql_ -d postgres -c "CREATE TABLE bench_rows (id bigserial PRIMARY KEY, delivery_id text UNIQUE,
+  event text, action text, payload text, received_at timestamptz, spooled boolean)" >/dev/null
+# The payload sits in a table, so the insert sends it to the same place
+# without pgbench reading its text as script variables.
+psql_ -d postgres -c "CREATE TABLE bench_payload (p text)" >/dev/null
+echo "INSERT INTO bench_payload VALUES (:'p')" | psql_ -d postgres -v p="$(cat "$payload")" >/dev/null
+echo "INSERT INTO bench_rows (delivery_id, event, payload, received_at, spooled)
+  SELECT 'b-' || :client_id || '-' || nextval('bench_rows_id_seq'), '$event', p, now(), false
+  FROM bench_payload;" | tr '\n' ' ' >"$work/insert_payload.sql"
+echo >>"$work/insert_payload.sql"
+echo "INSERT INTO bench_tiny (v) VALUES (:client_id);" >"$work/insert_tiny.sql"
+psql_ -d postgres -c "CREATE TABLE bench_tiny (id bigserial PRIMARY KEY, v int)" >/dev/null
+run_pgbench() {
+  pgbench -h "$pgdir/run" -p "$pgport" -U postgres -n -M prepared -c "$clients" -j 2 \
+    -T "$seconds" -f "$1" postgres 2>>"$work/pgbench.err" | awk '/^tps/ {printf "%.0f", $3}'
+}
+pg_payload=$(run_pgbench "$work/insert_payload.sql")
+pg_tiny=$(run_pgbench "$work/insert_tiny.sql")
+[ -n "$pg_payload" ] && [ -n "$pg_tiny" ] || { cat "$work/pgbench.err" >&2; exit 1; }
+echo "pgbench, same payload as a row: $pg_payload inserts/s"
+echo "pgbench, tiny single-row insert: $pg_tiny inserts/s"
+awk -v w="$webhook_rate" -v p="$pg_payload" -v t="$pg_tiny" 'BEGIN {
+  printf "ratio: %.0f%% of pgbench with the same payload, %.0f%% of the tiny insert [target: at least 70%%]\n",
+         100 * w / p, 100 * w / t }'
