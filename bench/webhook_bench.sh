@@ -52,11 +52,10 @@ mkdir -p "$pgdir/run"
   -o "-k $pgdir/run -p $pgport -c listen_addresses='' -c max_connections=100" start >/dev/null
 psql_() { psql -h "$pgdir/run" -p "$pgport" -U postgres -At "$@"; }
 
-port=17081
 cat >"$work/app-config.yaml" <<EOF
 backend:
-  listen: { host: 127.0.0.1, port: $port }
-  log: { level: warn }
+  listen: { host: 127.0.0.1, port: 0 }
+  log: { level: info }
   database:
     client: pg
     connection: "host=$pgdir/run port=$pgport user=postgres dbname=postgres"
@@ -70,6 +69,12 @@ modules:
 EOF
 "$build/greenroom" serve -c "$work/app-config.yaml" --state-dir "$work/state" 2>"$work/host.log" &
 hostpid=$!
+port=""
+until [ -n "$port" ]; do
+  kill -0 "$hostpid" 2>/dev/null || { cat "$work/host.log" >&2; exit 1; }
+  sleep 0.05
+  port=$(sed -n 's/.*listening on http:\/\/[^:]*:\([0-9]*\).*/\1/p' "$work/host.log" | tail -n 1)
+done
 until curl -sf -o /dev/null "http://127.0.0.1:$port/.backstage/health/v1/readiness"; do sleep 0.05; done
 
 cat >"$work/post.lua" <<EOF
@@ -120,7 +125,8 @@ accepted=$((requests - non202))
 webhook_rate=$(awk -v n="$accepted" -v s="$seconds" 'BEGIN {printf "%.0f", n / s}')
 echo "greenroom: $accepted deliveries answered 202 in ${seconds}s = $webhook_rate/s (p50 ${p50} ms, p99 ${p99} ms); $non202 other answers; $rows rows committed"
 [ "$rows" -ge "$accepted" ] || echo "WARNING: fewer rows ($rows) than 202 answers ($accepted)"
-kill "$hostpid"; wait "$hostpid" || true; hostpid=""
+kill "$hostpid" || { echo "the host died during the run:" >&2; tail -n 20 "$work/host.log" >&2; }
+wait "$hostpid" || true; hostpid=""
 
 # pgbench on the same server, same clients: one row per transaction.
 psql_ -d postgres -c "CREATE TABLE bench_rows (id bigserial PRIMARY KEY, delivery_id text UNIQUE,
