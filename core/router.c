@@ -327,8 +327,8 @@ int gr__router_set_body_limit(gr_router_t *router, const char *method, const cha
     for (size_t i = 0; i < t->n && !found; i++) {
         /* Only the router's own routes: a plugin cannot raise the limit of
          * another plugin's route. */
-        if (t->routes[i].plugin_id == router->plugin_id && strcmp(t->routes[i].method, canon) == 0 &&
-            gr__same_shape(&t->routes[i], segs, nsegs))
+        if (t->routes[i].plugin_id == router->plugin_id &&
+            strcmp(t->routes[i].method, canon) == 0 && gr__same_shape(&t->routes[i], segs, nsegs))
             found = &t->routes[i];
     }
     if (!found) {

@@ -132,8 +132,7 @@ static void call_done(github_event_t *ev, int status, const char *error_message)
         const char *labels[] = {call->sub_id, status == 0 ? "succeeded" : "failed"};
         gr_metric_inc(gr_metric_labels(gh->dispatched, labels));
         if (status == 0) {
-            github_store_status(gh, call->row_id, call->sub_id, "succeeded", ev->attempt, NULL,
-                                -1);
+            github_store_status(gh, call->row_id, call->sub_id, "succeeded", ev->attempt, NULL, -1);
         } else {
             char fallback[64];
             if (!error_message || !*error_message) {
@@ -146,9 +145,8 @@ static void call_done(github_event_t *ev, int status, const char *error_message)
             gr_log_warn(gh->ctx->log,
                         "webhooks: subscriber '%s' failed delivery %s (%s), attempt %d of %d: "
                         "%s%s",
-                        call->sub_id, call->delivery_id, call->event, ev->attempt,
-                        gh->max_attempts, error_message,
-                        last ? "; giving up" : "; it will be retried");
+                        call->sub_id, call->delivery_id, call->event, ev->attempt, gh->max_attempts,
+                        error_message, last ? "; giving up" : "; it will be retried");
             github_store_status(gh, call->row_id, call->sub_id, "failed", ev->attempt,
                                 error_message, delay);
         }

@@ -37,7 +37,7 @@
 
 typedef struct github_sub {
     char *id;
-    char *event; /* "*" for every event */
+    char *event;  /* "*" for every event */
     char *action; /* NULL for any */
     github_event_handler_fn handler;
     void *user_data;
@@ -58,8 +58,8 @@ typedef struct github_plugin {
     uint64_t retry_initial_ms, retry_max_ms, retry_frequency_ms, handler_timeout_ms;
     uint64_t spool_frequency_ms;
 
-    char *spool_dir; /* NULL when the host gave no state directory */
-    int spool_maybe_nonempty; /* cleared by an import that found nothing */
+    char *spool_dir;                /* NULL when the host gave no state directory */
+    int spool_maybe_nonempty;       /* cleared by an import that found nothing */
     unsigned long spool_generation; /* deliveries spooled so far */
 
     gr_db_stmt_t *insert_stmt;
@@ -89,12 +89,12 @@ void github_count_rejected(github_plugin_t *gh, const char *reason);
 typedef struct github_payload {
     const char *body; /* the signed bytes, borrowed */
     size_t len;
-    const char *signature;    /* X-Hub-Signature-256, or NULL: no check wanted */
-    int form_encoded;         /* application/x-www-form-urlencoded: payload=<json> */
-    int want_tree;            /* build `json` (a subscriber will read it) */
+    const char *signature; /* X-Hub-Signature-256, or NULL: no check wanted */
+    int form_encoded;      /* application/x-www-form-urlencoded: payload=<json> */
+    int want_tree;         /* build `json` (a subscriber will read it) */
     /* Results. */
-    int verify_status; /* 0, GR_ERR_INVALID, GR_ERR_UNSUPPORTED; GR_ERR_CANCELED: not run */
-    const char *json_text;    /* the JSON text to store: body, or decoded */
+    int verify_status;     /* 0, GR_ERR_INVALID, GR_ERR_UNSUPPORTED; GR_ERR_CANCELED: not run */
+    const char *json_text; /* the JSON text to store: body, or decoded */
     size_t json_len;
     char *decoded;            /* the form's payload field, decoded (owned) */
     int valid;                /* the text is one JSON object */
@@ -149,8 +149,7 @@ void github_store_insert(github_plugin_t *gh, const char *delivery_id, const cha
 /* Records a handler's outcome for attempt number `attempt`.  next_delay_ms
  * is the wait before a retry, or -1 for none. */
 void github_store_status(github_plugin_t *gh, int64_t row_id, const char *subscriber,
-                         const char *status, int attempt, const char *error,
-                         int64_t next_delay_ms);
+                         const char *status, int attempt, const char *error, int64_t next_delay_ms);
 
 /* Claims up to limit due retries of these subscribers; cb gets rows of
  * (delivery row id, subscriber, attempt number, delivery_id, event, action,

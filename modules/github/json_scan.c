@@ -15,8 +15,7 @@ typedef struct scan {
 
 static void ws(scan_t *sc)
 {
-    while (sc->s < sc->end &&
-           (*sc->s == ' ' || *sc->s == '\t' || *sc->s == '\n' || *sc->s == '\r'))
+    while (sc->s < sc->end && (*sc->s == ' ' || *sc->s == '\t' || *sc->s == '\n' || *sc->s == '\r'))
         sc->s++;
 }
 
@@ -137,8 +136,8 @@ static int object(scan_t *sc, github_json_scan_t *out)
             return -1;
         sc->s++;
         ws(sc);
-        int is_action = sc->depth == 1 && out && !key_esc && key_len == 6 &&
-                        memcmp(key, "action", 6) == 0;
+        int is_action =
+            sc->depth == 1 && out && !key_esc && key_len == 6 && memcmp(key, "action", 6) == 0;
         if (is_action && sc->s < sc->end && *sc->s == '"') {
             if (string(sc, &out->action, &out->action_len, &out->action_escaped) < 0)
                 return -1;

@@ -31,25 +31,39 @@
 extern const gr_migration_t github_migrations[];
 
 static const gr_config_field_t retry_fields[] = {
-    {.key = "maxAttempts", .type = GR_CONFIG_INT, .default_value = "8",
+    {.key = "maxAttempts",
+     .type = GR_CONFIG_INT,
+     .default_value = "8",
      .description = "calls of a failing handler, the first one included"},
-    {.key = "initialDelay", .type = GR_CONFIG_DURATION, .default_value = "{seconds: 30}",
+    {.key = "initialDelay",
+     .type = GR_CONFIG_DURATION,
+     .default_value = "{seconds: 30}",
      .description = "wait before the first retry; doubled after each failure"},
-    {.key = "maxDelay", .type = GR_CONFIG_DURATION, .default_value = "{hours: 1}",
+    {.key = "maxDelay",
+     .type = GR_CONFIG_DURATION,
+     .default_value = "{hours: 1}",
      .description = "longest wait between retries"},
-    {.key = "frequency", .type = GR_CONFIG_DURATION, .default_value = "{seconds: 5}",
+    {.key = "frequency",
+     .type = GR_CONFIG_DURATION,
+     .default_value = "{seconds: 5}",
      .description = "how often due retries are looked for"},
-    {.key = "handlerTimeout", .type = GR_CONFIG_DURATION, .default_value = "{minutes: 5}",
+    {.key = "handlerTimeout",
+     .type = GR_CONFIG_DURATION,
+     .default_value = "{minutes: 5}",
      .description = "a handler that has not answered after this is called again"},
     {0}};
 
 static const gr_config_field_t spool_fields[] = {
-    {.key = "importFrequency", .type = GR_CONFIG_DURATION, .default_value = "{seconds: 5}",
+    {.key = "importFrequency",
+     .type = GR_CONFIG_DURATION,
+     .default_value = "{seconds: 5}",
      .description = "how often spooled deliveries are moved into the database"},
     {0}};
 
 static const gr_config_field_t webhooks_fields[] = {
-    {.key = "maxBodyBytes", .type = GR_CONFIG_INT, .default_value = "26214400",
+    {.key = "maxBodyBytes",
+     .type = GR_CONFIG_INT,
+     .default_value = "26214400",
      .description = "largest delivery accepted (GitHub's cap is 25 MB)"},
     {.key = "retry", .type = GR_CONFIG_OBJECT, .fields = retry_fields},
     {.key = "spool", .type = GR_CONFIG_OBJECT, .fields = spool_fields},
@@ -151,8 +165,7 @@ static void make_metrics(github_plugin_t *gh)
         reason_label);
     gh->spooled = gr_metrics_counter(
         m, "github_webhooks_spooled_total",
-        "Webhook deliveries written to the local spool while the database was unreachable.",
-        NULL);
+        "Webhook deliveries written to the local spool while the database was unreachable.", NULL);
     gh->duplicates = gr_metrics_counter(
         m, "github_webhooks_duplicate_total",
         "Webhook deliveries whose X-GitHub-Delivery id was already stored or spooled.", NULL);
@@ -184,8 +197,8 @@ static int github_init(gr_context_t *ctx, gr_error_t *err)
         return rc;
     if ((rc = gr_router_add(ctx->router, "POST", "/webhook", github_webhook_route, gh, err)) != 0 ||
         (rc = gr_router_set_body_limit(ctx->router, "POST", "/webhook", gh->max_body, err)) != 0 ||
-        (rc = gr_router_add(ctx->router, "GET", "/deliveries", github_deliveries_route, gh,
-                            err)) != 0)
+        (rc = gr_router_add(ctx->router, "GET", "/deliveries", github_deliveries_route, gh, err)) !=
+            0)
         return rc;
     gr_schedule_t retry = {
         .frequency_ms = gh->retry_frequency_ms,

@@ -132,8 +132,7 @@ static void spool_write_work(void *user_data)
     unlink(job->tmp_path);
     /* The new name is durable only once the directory is. */
     if (fsync_dir(job->dir) < 0) {
-        snprintf(job->error, sizeof job->error, "cannot fsync %s: %s", job->dir,
-                 strerror(errno));
+        snprintf(job->error, sizeof job->error, "cannot fsync %s: %s", job->dir, strerror(errno));
         unlink(job->final_path);
         return;
     }
@@ -180,8 +179,8 @@ void github_spool_write(github_plugin_t *gh, const char *delivery_id, const char
     job->tmp_path = gr_xasprintf("%s/" SPOOL_TMP_PREFIX "%s-%ld-%lu", gh->spool_dir, delivery_id,
                                  (long)getpid(), ++seq);
     job->final_path = gr_xasprintf("%s/%s" SPOOL_SUFFIX, gh->spool_dir, delivery_id);
-    job->header = gr_xasprintf(SPOOL_MAGIC "%s\n%lld\n%zu\n", event, (long long)received_epoch_ms,
-                               json_len);
+    job->header =
+        gr_xasprintf(SPOOL_MAGIC "%s\n%lld\n%zu\n", event, (long long)received_epoch_ms, json_len);
     job->text = json_text;
     job->len = json_len;
     job->cb = cb;
@@ -363,8 +362,8 @@ static void import_step_done(import_run_t *run)
     import_next(run);
 }
 
-static void on_record_stored(github_store_result_t result, int64_t row_id,
-                             const gr_db_error_t *err, void *user_data)
+static void on_record_stored(github_store_result_t result, int64_t row_id, const gr_db_error_t *err,
+                             void *user_data)
 {
     import_run_t *run = user_data;
     github_plugin_t *gh = run->gh;
@@ -385,9 +384,7 @@ static void on_record_stored(github_store_result_t result, int64_t row_id,
         r->outcome = 1;
         run->duplicates++;
         break;
-    case GITHUB_DB_DOWN:
-        run->db_down = 1;
-        break;
+    case GITHUB_DB_DOWN: run->db_down = 1; break;
     case GITHUB_DB_ERROR:
         r->outcome = 2;
         run->refused++;
@@ -419,8 +416,7 @@ static void on_record_parsed(github_payload_t *p, void *user_data)
     gr_strvec_t subs = {0};
     github_dispatch_match(gh, r->event, p->action, &subs);
     github_store_insert(gh, r->delivery_id, r->event, p->action, p->json_text, p->json_len,
-                        r->received, 1,
-                        &subs, on_record_stored, run);
+                        r->received, 1, &subs, on_record_stored, run);
     gr_strvec_free(&subs);
 }
 
@@ -442,9 +438,8 @@ static void import_next(import_run_t *run)
         }
         r->outcome = 2;
         run->refused++;
-        gr_log_error(gh->ctx->log,
-                     "webhooks: spool file %s/%s is not a complete record; set aside", run->dir,
-                     r->file);
+        gr_log_error(gh->ctx->log, "webhooks: spool file %s/%s is not a complete record; set aside",
+                     run->dir, r->file);
         run->next++;
     }
     gr_error_t err = {0};

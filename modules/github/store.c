@@ -120,8 +120,8 @@ typedef struct insert_item {
     size_t payload_len;
     int64_t received;
     int spooled;
-    char *subs; /* comma-separated subscription ids */
-    int solo;   /* send alone (a failed batch is being split) */
+    char *subs;                   /* comma-separated subscription ids */
+    int solo;                     /* send alone (a failed batch is being split) */
     github_store_result_t result; /* decided when its batch returns */
     int64_t row_id;
     github_store_cb cb;
@@ -184,10 +184,9 @@ static void on_batch(const gr_db_result_t *res, const gr_db_error_t *err, void *
     /* Decide every item's outcome before answering any, since an answer
      * frees its item.  The first item of a delivery id gets the new row; a
      * second one in the same batch, or one already stored, is a duplicate. */
-    github_store_result_t down = err && (err->code == GR_ERR_UNAVAILABLE ||
-                                         err->code == GR_ERR_CANCELED)
-                                     ? GITHUB_DB_DOWN
-                                     : GITHUB_DB_ERROR;
+    github_store_result_t down =
+        err && (err->code == GR_ERR_UNAVAILABLE || err->code == GR_ERR_CANCELED) ? GITHUB_DB_DOWN
+                                                                                 : GITHUB_DB_ERROR;
     int rows = err ? 0 : gr_db_result_rows(res);
     for (insert_item_t *a = it; a && !err; a = a->next) {
         a->result = GITHUB_DUPLICATE;
@@ -199,8 +198,7 @@ static void on_batch(const gr_db_result_t *res, const gr_db_error_t *err, void *
                 break;
             }
         }
-        for (insert_item_t *prev = it; prev != a && a->result == GITHUB_STORED;
-             prev = prev->next)
+        for (insert_item_t *prev = it; prev != a && a->result == GITHUB_STORED; prev = prev->next)
             if (strcmp(prev->delivery_id, a->delivery_id) == 0)
                 a->result = GITHUB_DUPLICATE;
     }
@@ -222,10 +220,10 @@ static void insert_flush(github_plugin_t *gh)
         batch->gh = gh;
         insert_item_t **tail = &batch->items;
         size_t bytes = 0;
-        while (gh->insert_head && batch->count < GITHUB_BATCH_MAX_ITEMS &&
-               (batch->count == 0 || (!gh->insert_head->solo &&
-                                      bytes + gh->insert_head->payload_len <=
-                                          GITHUB_BATCH_MAX_BYTES))) {
+        while (
+            gh->insert_head && batch->count < GITHUB_BATCH_MAX_ITEMS &&
+            (batch->count == 0 || (!gh->insert_head->solo && bytes + gh->insert_head->payload_len <=
+                                                                 GITHUB_BATCH_MAX_BYTES))) {
             insert_item_t *it = gh->insert_head;
             gh->insert_head = it->next;
             it->next = NULL;
@@ -250,8 +248,7 @@ static void insert_flush(github_plugin_t *gh)
             snprintf(received, sizeof received, "%lld", (long long)it->received);
             gr_db_execute(gh->ctx->db, gh->insert_one_stmt,
                           GR_DB_PARAMS(it->delivery_id, it->event, it->action, it->payload,
-                                       received, it->spooled ? "true" : "false", it->subs,
-                                       timeout),
+                                       received, it->spooled ? "true" : "false", it->subs, timeout),
                           on_batch, batch);
             continue;
         }
@@ -333,8 +330,7 @@ static void on_status(const gr_db_result_t *res, const gr_db_error_t *err, void 
 }
 
 void github_store_status(github_plugin_t *gh, int64_t row_id, const char *subscriber,
-                         const char *status, int attempt, const char *error,
-                         int64_t next_delay_ms)
+                         const char *status, int attempt, const char *error, int64_t next_delay_ms)
 {
     status_op_t *op = gr_xcalloc(1, sizeof *op);
     op->gh = gh;
@@ -345,10 +341,10 @@ void github_store_status(github_plugin_t *gh, int64_t row_id, const char *subscr
     snprintf(row, sizeof row, "%lld", (long long)row_id);
     snprintf(attempts, sizeof attempts, "%d", attempt);
     snprintf(delay, sizeof delay, "%lld", (long long)next_delay_ms);
-    gr_db_execute(gh->ctx->db, gh->status_stmt,
-                  GR_DB_PARAMS(row, subscriber, status, attempts, error,
-                               next_delay_ms < 0 ? NULL : delay),
-                  on_status, op);
+    gr_db_execute(
+        gh->ctx->db, gh->status_stmt,
+        GR_DB_PARAMS(row, subscriber, status, attempts, error, next_delay_ms < 0 ? NULL : delay),
+        on_status, op);
 }
 
 /* Claims due rows of the given subscribers: pushes their deadline out by

@@ -117,8 +117,8 @@ static void on_stored(github_store_result_t result, int64_t row_id, const gr_db_
         return;
     case GITHUB_DB_ERROR:
         github_count_rejected(gh, "storage_error");
-        gr_log_error(gh->ctx->log, "webhooks: storing delivery %s (%s) failed: %s",
-                     it->delivery_id, it->event, err ? err->message : "unexpected answer");
+        gr_log_error(gh->ctx->log, "webhooks: storing delivery %s (%s) failed: %s", it->delivery_id,
+                     it->event, err ? err->message : "unexpected answer");
         gr_http_respond_error(it->req, err && err->code == GR_ERR_INVALID ? 400 : 500,
                               "github: storing the delivery failed: %s",
                               err ? err->message : "unexpected answer from the database");
@@ -166,8 +166,7 @@ static void on_parsed(github_payload_t *p, void *user_data)
         gr_strvec_t subs = {0};
         github_dispatch_match(gh, it->event, p->action, &subs);
         github_store_insert(gh, it->delivery_id, it->event, p->action, p->json_text, p->json_len,
-                            it->received,
-                            0, &subs, on_stored, it);
+                            it->received, 0, &subs, on_stored, it);
         gr_strvec_free(&subs);
         return;
     }

@@ -31,9 +31,9 @@ static char *read_all(const char *path, size_t *len)
 
 TEST(every_testdata_payload_scans_like_json_c)
 {
-    static const char *const dirs[] = {"check_run", "deployment", "deployment_status", "go-scm",
-                                       "issues", "ping", "pull_request", "push", "workflow_job",
-                                       "workflow_run"};
+    static const char *const dirs[] = {"check_run",    "deployment",  "deployment_status", "go-scm",
+                                       "issues",       "ping",        "pull_request",      "push",
+                                       "workflow_job", "workflow_run"};
     int files = 0;
     for (size_t d = 0; d < sizeof dirs / sizeof dirs[0]; d++) {
         char dir[512];
@@ -56,7 +56,8 @@ TEST(every_testdata_payload_scans_like_json_c)
             CHECK(rc == 0);
             struct json_object *o = json_tokener_parse(text), *a;
             REQUIRE(o);
-            if (json_object_object_get_ex(o, "action", &a) && json_object_is_type(a, json_type_string)) {
+            if (json_object_object_get_ex(o, "action", &a) &&
+                json_object_is_type(a, json_type_string)) {
                 REQUIRE(s.action);
                 CHECK(s.action_len == strlen(json_object_get_string(a)));
                 CHECK(strncmp(s.action, json_object_get_string(a), s.action_len) == 0);
@@ -83,16 +84,31 @@ TEST(edge_cases)
     CHECK(scan_str("{\"action\":\"a\",\"action\":null}", &s) == 0 && s.action == NULL);
     CHECK(scan_str("{\"action\":5}", &s) == 0 && s.action == NULL);
     CHECK(scan_str("{\"action\":\"clos\\u0065d\"}", &s) == 0 && s.action_escaped == 1);
-    CHECK(scan_str("{\"a\":[1,-2.5e+3,0,0.1,true,false,null,\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"]}", &s) ==
-          0);
+    CHECK(scan_str("{\"a\":[1,-2.5e+3,0,0.1,true,false,null,\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"]}",
+                   &s) == 0);
     CHECK(scan_str("{\"a\":\"\\u00e9\\ud83d\\ude00 ünï\"}", &s) == 0);
 
     /* Not one JSON object. */
-    const char *bad[] = {"",          "[]",         "\"x\"",       "{",          "{\"a\"}",
-                         "{\"a\":}",  "{\"a\":1,}", "{\"a\":01}",  "{\"a\":1.}", "{\"a\":.5}",
-                         "{\"a\":-}", "{\"a\":tru}", "{\"a\":\"\\x\"}", "{\"a\":\"\\u12\"}",
-                         "{\"a\":\"tab\there\"}", "{} {}", "{\"a\":[1,]}", "{'a':1}",
-                         "{\"a\":1e}", "{\"a\":NaN}"};
+    const char *bad[] = {"",
+                         "[]",
+                         "\"x\"",
+                         "{",
+                         "{\"a\"}",
+                         "{\"a\":}",
+                         "{\"a\":1,}",
+                         "{\"a\":01}",
+                         "{\"a\":1.}",
+                         "{\"a\":.5}",
+                         "{\"a\":-}",
+                         "{\"a\":tru}",
+                         "{\"a\":\"\\x\"}",
+                         "{\"a\":\"\\u12\"}",
+                         "{\"a\":\"tab\there\"}",
+                         "{} {}",
+                         "{\"a\":[1,]}",
+                         "{'a':1}",
+                         "{\"a\":1e}",
+                         "{\"a\":NaN}"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         int rc = scan_str(bad[i], &s);
         if (rc == 0)
