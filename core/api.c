@@ -93,4 +93,8 @@ const gr_host_api_t gr__host_api = {
     .github_response_json = gr__github_response_json,
     .github_response_cached = gr__github_response_cached,
     /* ---- end of outbound HTTP and GitHub ---- */
+    /* ---- webhooks ---- */
+    .router_set_body_limit = gr__router_set_body_limit,
+    .github_webhook_verify = gr__github_webhook_verify,
+    /* ---- end of webhooks ---- */
 };

@@ -125,5 +125,13 @@ const char *gr__github_response_body(const gr_github_response_t *res, size_t *le
 struct json_object *gr__github_response_json(const gr_github_response_t *res);
 int gr__github_response_cached(const gr_github_response_t *res);
 /* ---- end of outbound HTTP and GitHub ------------------------------------ */
+/* ---- webhooks ------------------------------------------------------------- */
+/* router.c */
+int gr__router_set_body_limit(gr_router_t *router, const char *method, const char *pattern,
+                              size_t max_bytes, gr_error_t *err);
+/* github_webhook.c */
+int gr__github_webhook_verify(gr_http_client_t *http, const void *body, size_t len,
+                              const char *signature_header);
+/* ---- end of webhooks ------------------------------------------------------ */
 
 #endif

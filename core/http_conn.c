@@ -365,7 +365,7 @@ static int on_headers_complete(http_parser *p)
     req->method = http_method_str((enum http_method)p->method);
     req->http_major = p->http_major;
     req->http_minor = p->http_minor;
-    size_t max = conn->srv->limits.max_body_bytes;
+    size_t max = req->max_body = gr_http_server_body_limit(conn->srv, req);
     /* Without Content-Length, http_parser leaves content_length at its
      * all-ones "unknown" value; chunked bodies are checked as they come. */
     if (!(p->flags & F_CHUNKED) && p->content_length != ULLONG_MAX &&
@@ -393,7 +393,7 @@ static int on_headers_complete(http_parser *p)
 static int on_body(http_parser *p, const char *at, size_t len)
 {
     gr_http_conn_t *conn = p->data;
-    size_t max = conn->srv->limits.max_body_bytes;
+    size_t max = conn->cur->max_body;
     if (conn->cur->body.len + len > max) {
         char msg[128];
         snprintf(msg, sizeof msg, "the request body is larger than the %zu bytes allowed", max);

@@ -50,6 +50,7 @@ struct gr_http_request {
     gr_strvec_t query;   /* name, value, name, value ... decoded */
     gr_strvec_t headers; /* lower-case name, value, ... */
     gr_buf_t body;
+    size_t max_body; /* this request's body limit: its route's, or the server's */
     struct json_object *body_json;
     gr_strvec_t params; /* name, value, ... from the route */
     char *plugin_id;    /* the route's owner, for metrics; NULL when no route */
@@ -123,6 +124,9 @@ gr_http_conn_t *gr_http_conn_next(gr_http_conn_t *conn);
 
 /* ---- http_server.c ------------------------------------------------------- */
 
+/* The body limit for req, whose method and target are in: the matching
+ * route's own limit, else the server's max_body_bytes. */
+size_t gr_http_server_body_limit(gr_http_server_t *srv, const gr_http_request_t *req);
 /* Routes a complete request; every path ends in one answer. */
 void gr_http_server_dispatch(gr_http_server_t *srv, gr_http_request_t *req);
 /* Counts a request as in flight until it is answered. */

@@ -226,6 +226,32 @@ static int gr__is_api_path(const char *path)
     return 0;
 }
 
+size_t gr_http_server_body_limit(gr_http_server_t *srv, const gr_http_request_t *req)
+{
+    size_t limit = srv->limits.max_body_bytes;
+    /* Matching costs a path split; only pay it when some route needs it. */
+    if (!gr_route_table_has_body_limits(srv->routes))
+        return limit;
+    const char *url = req->url.data ? req->url.data : "";
+    const char *path = url;
+    if (url[0] != '/') {
+        const char *scheme = strstr(url, "://");
+        if (!scheme)
+            return limit; /* dispatch answers 400 for this target */
+        const char *authority_end = scheme + 3 + strcspn(scheme + 3, "/?#");
+        path = *authority_end == '/' ? authority_end : "/";
+    }
+    char *raw_path = gr_xstrndup(path, strcspn(path, "?#"));
+    gr_route_match_t m;
+    if (gr_route_table_match(srv->routes, req->method, raw_path, &m, NULL, 0) == GR_ROUTE_FOUND) {
+        if (m.max_body_bytes)
+            limit = m.max_body_bytes;
+        gr_route_match_clear(&m);
+    }
+    free(raw_path);
+    return limit;
+}
+
 void gr_http_server_dispatch(gr_http_server_t *srv, gr_http_request_t *req)
 {
     gr_http_server_track(srv, req);

@@ -32,6 +32,7 @@ typedef struct route {
     gr_http_handler_fn handler;
     void *user_data;
     const char *plugin_id; /* the owning router's */
+    size_t max_body_bytes; /* 0: the server's limit */
 } route_t;
 
 struct gr_router {
@@ -46,6 +47,7 @@ struct gr_route_table {
     route_t *routes;
     size_t n, cap;
     gr_router_t *routers;
+    size_t nbody_limits; /* routes with their own body limit */
 };
 
 /* The methods a route may name, in the order an Allow header lists them. */
@@ -222,12 +224,12 @@ static int gr__same_shape(const route_t *a, const route_seg_t *segs, size_t n)
     return 1;
 }
 
-int gr__router_add(gr_router_t *router, const char *method, const char *pattern,
-                   gr_http_handler_fn handler, void *user_data, gr_error_t *err)
+/* Checks method and pattern as gr_router_add takes them and splits the full
+ * pattern (prefix included) into segments.  *canon is one of gr__methods. */
+static int gr__route_parse(gr_router_t *router, const char *method, const char *pattern,
+                           const char **canon_out, gr_buf_t *full, route_seg_t **segs,
+                           size_t *nsegs, gr_error_t *err)
 {
-    if (!router || !method || !pattern || !handler)
-        return gr_error_set(err, GR_ERR_INVALID,
-                            "gr_router_add needs a router, a method, a pattern and a handler");
     char upper[16];
     size_t mlen = strlen(method);
     const char *canon = NULL;
@@ -251,19 +253,33 @@ int gr__router_add(gr_router_t *router, const char *method, const char *pattern,
     size_t plen = strlen(pattern);
     while (plen > 0 && pattern[plen - 1] == '/')
         plen--;
-    gr_buf_t full = {0};
-    gr_buf_puts(&full, router->prefix);
-    gr_buf_append(&full, pattern, plen);
-    if (full.len == 0)
-        gr_buf_puts(&full, "/");
-
-    route_seg_t *segs = NULL;
-    size_t nsegs = 0;
-    int rc = gr__pattern_parse(full.data, &segs, &nsegs, err);
+    *full = (gr_buf_t){0};
+    gr_buf_puts(full, router->prefix);
+    gr_buf_append(full, pattern, plen);
+    if (full->len == 0)
+        gr_buf_puts(full, "/");
+    int rc = gr__pattern_parse(full->data, segs, nsegs, err);
     if (rc < 0) {
-        gr_buf_free(&full);
+        gr_buf_free(full);
         return rc;
     }
+    *canon_out = canon;
+    return 0;
+}
+
+int gr__router_add(gr_router_t *router, const char *method, const char *pattern,
+                   gr_http_handler_fn handler, void *user_data, gr_error_t *err)
+{
+    if (!router || !method || !pattern || !handler)
+        return gr_error_set(err, GR_ERR_INVALID,
+                            "gr_router_add needs a router, a method, a pattern and a handler");
+    const char *canon;
+    gr_buf_t full;
+    route_seg_t *segs = NULL;
+    size_t nsegs = 0;
+    int rc = gr__route_parse(router, method, pattern, &canon, &full, &segs, &nsegs, err);
+    if (rc < 0)
+        return rc;
     gr_route_table_t *t = router->table;
     for (size_t i = 0; i < t->n; i++) {
         if (strcmp(t->routes[i].method, canon) == 0 && gr__same_shape(&t->routes[i], segs, nsegs)) {
@@ -290,6 +306,49 @@ int gr__router_add(gr_router_t *router, const char *method, const char *pattern,
         .plugin_id = router->plugin_id,
     };
     return 0;
+}
+
+int gr__router_set_body_limit(gr_router_t *router, const char *method, const char *pattern,
+                              size_t max_bytes, gr_error_t *err)
+{
+    if (!router || !method || !pattern || max_bytes == 0)
+        return gr_error_set(err, GR_ERR_INVALID,
+                            "gr_router_set_body_limit needs a router, a method, a pattern and a "
+                            "limit above 0");
+    const char *canon;
+    gr_buf_t full;
+    route_seg_t *segs = NULL;
+    size_t nsegs = 0;
+    int rc = gr__route_parse(router, method, pattern, &canon, &full, &segs, &nsegs, err);
+    if (rc < 0)
+        return rc;
+    gr_route_table_t *t = router->table;
+    route_t *found = NULL;
+    for (size_t i = 0; i < t->n && !found; i++) {
+        /* Only the router's own routes: a plugin cannot raise the limit of
+         * another plugin's route. */
+        if (t->routes[i].plugin_id == router->plugin_id &&
+            strcmp(t->routes[i].method, canon) == 0 && gr__same_shape(&t->routes[i], segs, nsegs))
+            found = &t->routes[i];
+    }
+    if (!found) {
+        rc = gr_error_set(err, GR_ERR_NOT_FOUND,
+                          "gr_router_set_body_limit: no route %s %s was added by this router; "
+                          "add it with gr_router_add first",
+                          canon, full.data);
+    } else {
+        if (!found->max_body_bytes)
+            t->nbody_limits++;
+        found->max_body_bytes = max_bytes;
+    }
+    gr__segs_free(segs, nsegs);
+    gr_buf_free(&full);
+    return rc;
+}
+
+int gr_route_table_has_body_limits(const gr_route_table_t *table)
+{
+    return table && table->nbody_limits > 0;
 }
 
 /* ---- matching ------------------------------------------------------------ */
@@ -395,6 +454,7 @@ static void gr__fill_match(const route_t *r, const path_segs_t *ps, gr_route_mat
     m->user_data = r->user_data;
     m->plugin_id = r->plugin_id;
     m->pattern = r->pattern;
+    m->max_body_bytes = r->max_body_bytes;
     for (size_t i = 0; i < r->nsegs; i++) {
         const route_seg_t *s = &r->segs[i];
         if (s->kind == SEG_LITERAL)

@@ -15,7 +15,11 @@
  * and no parameter.  A final "*" matches zero or more segments: the pattern
  * "/files" + "/" + "*" matches "/files" (with "*" = "") and "/files/a/b"
  * (with "*" = "a/b").
- * A GET route also answers HEAD unless a HEAD route matches. */
+ * A GET route also answers HEAD unless a HEAD route matches.
+ *
+ * A route may carry its own request body limit (gr_router_set_body_limit),
+ * which replaces the server's for requests it matches: the HTTP server
+ * matches the route once the headers are in, before reading the body. */
 #ifndef GR_CORE_ROUTER_H
 #define GR_CORE_ROUTER_H
 
@@ -35,6 +39,7 @@ typedef struct gr_route_match {
     void *user_data;
     const char *plugin_id;   /* owner of the route, for metrics; "" for the host */
     const char *pattern;     /* the full pattern, for metrics labels */
+    size_t max_body_bytes;   /* the route's own body limit; 0: the server's */
     size_t nparams;
     gr_route_param_t params[GR_ROUTE_MAX_PARAMS];
 } gr_route_match_t;
@@ -63,5 +68,9 @@ gr_route_result_t gr_route_table_match(const gr_route_table_t *table, const char
                                        const char *path, gr_route_match_t *match, char *allow,
                                        size_t allow_len);
 void gr_route_match_clear(gr_route_match_t *match);
+
+/* True when some route has its own body limit (gr_router_set_body_limit),
+ * so the server must match a request's route before reading its body. */
+int gr_route_table_has_body_limits(const gr_route_table_t *table);
 
 #endif

@@ -159,6 +159,12 @@ typedef struct gr_host_api {
     struct json_object *(*github_response_json)(const gr_github_response_t *res);
     int (*github_response_cached)(const gr_github_response_t *res);
     /* ---- end of outbound HTTP and GitHub -------------------------------- */
+    /* ---- webhooks: per-route body limits (router.c), signatures (github_webhook.c) */
+    int (*router_set_body_limit)(gr_router_t *router, const char *method, const char *pattern,
+                                 size_t max_bytes, gr_error_t *err);
+    int (*github_webhook_verify)(gr_http_client_t *http, const void *body, size_t len,
+                                 const char *signature_header);
+    /* ---- end of webhooks ------------------------------------------------ */
 } gr_host_api_t;
 
 /* True when the host's table has `field` (an older host may not). */

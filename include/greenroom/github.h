@@ -132,6 +132,25 @@ static inline void gr_github_graphql_paginate(gr_github_t *gh, const gr_github_g
     GR__API(gh)->github_graphql_paginate(gh, q, sizeof *q, cb, user_data);
 }
 
+/* ---- webhooks -------------------------------------------------------------- */
+
+/* Checks a webhook delivery's X-Hub-Signature-256 header ("sha256=<64 hex
+ * digits>") against the HMAC-SHA256 of the exact body bytes under every
+ * webhook secret configured (integrations.github[].webhookSecret and each
+ * App's webhookSecret), comparing in constant time.  The secrets never leave
+ * the host.  Returns 0 when one matches, GR_ERR_INVALID when the header is
+ * missing, malformed or matches none, and GR_ERR_UNSUPPORTED when no secret
+ * is configured (refuse the delivery: never accept unsigned events).
+ * It only reads the configuration, so a thread-pool work function may call
+ * it for a large body. */
+static inline int gr_github_webhook_verify(gr_http_client_t *http, const void *body, size_t len,
+                                           const char *signature_header)
+{
+    if (!http || !GR_API_HAS(GR__API(http), github_webhook_verify))
+        return GR_ERR_UNSUPPORTED;
+    return GR__API(http)->github_webhook_verify(http, body, len, signature_header);
+}
+
 /* ---- a REST response: borrowed, valid until the callback returns ---------- */
 
 static inline int gr_github_response_status(const gr_github_response_t *res)

@@ -25,6 +25,20 @@ static inline int gr_router_add(gr_router_t *router, const char *method, const c
     return GR__API(router)->router_add(router, method, pattern, handler, user_data, err);
 }
 
+/* Sets the largest request body the route (as added with gr_router_add,
+ * same method and pattern) accepts, instead of the server's
+ * backend.http.maxBodyBytes: larger for an upload or a webhook receiver,
+ * smaller for a route that takes little.  A body past it is refused with
+ * 413 before the handler runs.  GR_ERR_NOT_FOUND when no such route was
+ * added; GR_ERR_UNSUPPORTED on a host without per-route limits. */
+static inline int gr_router_set_body_limit(gr_router_t *router, const char *method,
+                                           const char *pattern, size_t max_bytes, gr_error_t *err)
+{
+    if (!GR_API_HAS(GR__API(router), router_set_body_limit))
+        return gr_error_set(err, GR_ERR_UNSUPPORTED, "this host has no per-route body limits");
+    return GR__API(router)->router_set_body_limit(router, method, pattern, max_bytes, err);
+}
+
 static inline const char *gr_http_method(const gr_http_request_t *req)
 {
     return GR__API(req)->http_method(req);

@@ -787,6 +787,99 @@ TEST(limits_answer_431_413_and_400_with_json)
     fx_run(&fx, client_limits);
 }
 
+/* A JSON body of exactly n bytes: {"s":"aaa..."}. */
+static char *json_body_of(size_t n)
+{
+    char *b = malloc(n + 1);
+    memcpy(b, "{\"s\":\"", 6);
+    memset(b + 6, 'a', n - 8);
+    memcpy(b + n - 2, "\"}", 2);
+    b[n] = '\0';
+    return b;
+}
+
+static void post_json(client_t *c, const char *path, const char *body, response_t *r)
+{
+    char head[256];
+    snprintf(head, sizeof head,
+             "POST %s HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+             "Content-Length: %zu\r\n\r\n",
+             path, strlen(body));
+    cl_send(c, head);
+    cl_send(c, body);
+    if (cl_response(c, r, 0) != 0)
+        r->status = -1;
+}
+
+static void client_route_limits(fixture_t *fx)
+{
+    response_t *r = malloc(sizeof *r);
+    char *b3000 = json_body_of(3000), *b6000 = json_body_of(6000);
+
+    /* The route with its own, larger limit takes a body the server's
+     * default (1000 bytes here) refuses. */
+    client_t *c = cl_open(fx->port);
+    post_json(c, "/api/test/upload", b3000, r);
+    CHECK(r->status == 200);
+    CHECK_CONTAINS(r->body, "\"got\":{\"s\":\"aaaa");
+    /* The connection stays usable, and other routes keep the default. */
+    post_json(c, "/api/test/echo", b3000, r);
+    CHECK(r->status == 413);
+    CHECK_CONTAINS(r->body, "1000");
+    cl_close(c);
+
+    /* Past the route's own limit: 413 naming it, declared or chunked. */
+    c = cl_open(fx->port);
+    post_json(c, "/api/test/upload?x=1", b6000, r);
+    CHECK(r->status == 413);
+    CHECK_CONTAINS(r->body, "5000");
+    cl_close(c);
+    c = cl_open(fx->port);
+    cl_send(c, "POST /api/test/upload HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+               "Transfer-Encoding: chunked\r\n\r\n");
+    char chunk[4200];
+    for (int i = 0; i < 2; i++) {
+        snprintf(chunk, sizeof chunk, "fa0\r\n%.4000s\r\n", b6000 + 8);
+        cl_send(c, chunk);
+    }
+    REQUIRE(cl_response(c, r, 0) == 0);
+    CHECK(r->status == 413);
+    CHECK_CONTAINS(r->body, "larger than the 5000 bytes allowed");
+    cl_close(c);
+
+    /* A route made smaller than the default refuses what the default takes. */
+    c = cl_open(fx->port);
+    post_json(c, "/api/test/small", "{\"s\":\"0123456789\"}", r);
+    CHECK(r->status == 413);
+    cl_close(c);
+    free(b3000);
+    free(b6000);
+    free(r);
+}
+
+TEST(a_route_can_have_its_own_body_limit)
+{
+    gr_http_limits_t lim;
+    gr_http_limits_default(&lim);
+    lim.max_body_bytes = 1000;
+    fixture_t fx;
+    fx_init(&fx, &lim, NULL);
+    gr_router_t *r = gr_route_table_router(fx.routes, "/api/test", "test");
+    gr_router_t *other = gr_route_table_router(fx.routes, "/api/other", "other");
+    gr_error_t err = {0};
+    REQUIRE(gr_router_add(r, "POST", "/upload", h_echo, &fx, &err) == 0);
+    REQUIRE(gr_router_add(r, "POST", "/small", h_echo, &fx, &err) == 0);
+    CHECK(gr_router_set_body_limit(r, "post", "/upload/", 5000, &err) == 0);
+    CHECK(gr_router_set_body_limit(r, "POST", "/small", 10, &err) == 0);
+    /* Only a route the router added, with that method, and a real limit. */
+    CHECK(gr_router_set_body_limit(r, "PUT", "/upload", 5000, &err) == GR_ERR_NOT_FOUND);
+    CHECK_CONTAINS(err.message, "no route PUT /api/test/upload");
+    CHECK(gr_router_set_body_limit(other, "POST", "/upload", 5000, &err) == GR_ERR_NOT_FOUND);
+    CHECK(gr_router_set_body_limit(r, "POST", "/upload", 0, &err) == GR_ERR_INVALID);
+    CHECK(gr_router_set_body_limit(r, "BREW", "/upload", 10, &err) == GR_ERR_INVALID);
+    fx_run(&fx, client_route_limits);
+}
+
 static void client_timeouts(fixture_t *fx)
 {
     response_t *r = malloc(sizeof *r);
@@ -1331,6 +1424,7 @@ TEST_MAIN(TEST_ENTRY(keep_alive_serves_several_requests_on_one_connection),
           TEST_ENTRY(params_query_and_headers_reach_the_handler),
           TEST_ENTRY(async_handler_answers_from_a_timer),
           TEST_ENTRY(limits_answer_431_413_and_400_with_json),
+          TEST_ENTRY(a_route_can_have_its_own_body_limit),
           TEST_ENTRY(idle_and_slow_connections_time_out),
           TEST_ENTRY(connections_past_the_cap_get_503), TEST_ENTRY(static_files_are_served_safely),
           TEST_ENTRY(shutdown_drains_in_flight_requests_then_calls_drained),
