@@ -70,4 +70,6 @@ const gr_host_api_t gr__host_api = {
     .db_result_column = gr__db_result_column,
     .db_result_value = gr__db_result_value,
     .db_result_affected = gr__db_result_affected,
+
+    .router_mount = gr__router_mount,
 };

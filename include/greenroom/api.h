@@ -120,6 +120,9 @@ typedef struct gr_host_api {
     int (*db_result_column)(const gr_db_result_t *res, const char *name);
     const char *(*db_result_value)(const gr_db_result_t *res, int row, int col);
     int64_t (*db_result_affected)(const gr_db_result_t *res);
+
+    /* http.h: a router under a second prefix (gr_router_mount). */
+    gr_router_t *(*router_mount)(gr_context_t *ctx, const char *name, gr_error_t *err);
 } gr_host_api_t;
 
 /* True when the host's table has `field` (an older host may not). */

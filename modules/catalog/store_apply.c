@@ -1,0 +1,364 @@
+/* modules/catalog/store_apply.c: one provider mutation, in one transaction.
+ *
+ *   1. Take the catalog's mutation lock (an advisory lock, so mutations of
+ *      several hosts sharing the database take turns), load the incoming
+ *      refs and etags into a temporary table and read which of them exist,
+ *      with which etag and which provider.  That splits the incoming
+ *      entities into added, updated, unchanged and conflicting (a ref that
+ *      another provider owns: refused, the owner keeps it).
+ *   2. Only added and updated entities travel in full: staged, then written
+ *      with their relations and search rows.  Entities the provider no
+ *      longer emits (full) or asked to remove (delta) are deleted; their
+ *      relations and search rows go with them (ON DELETE CASCADE).
+ *   3. Re-stitch every entity whose relations may have changed: the written
+ *      ones, and the sources of every relation removed or added.  Stitching
+ *      writes final_entity (body plus "relations") and the relations.<type>
+ *      search rows.
+ *   4. Commit.  Any failure rolls everything back: readers see the catalog
+ *      before or after the mutation, never half of it.
+ *
+ * Statements are pipelined: each phase sends its statements at once and
+ * continues when the last callback has run. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "catalog_plugin.h"
+
+/* An arbitrary constant naming the catalog's mutation lock. */
+#define CATALOG_MUTATION_LOCK "7240114"
+
+enum { ST_ADDED = 0, ST_UPDATED, ST_UNCHANGED, ST_CONFLICT };
+
+typedef struct run {
+    catalog_apply_t *a;
+    catalog_apply_done_fn done;
+    void *user_data;
+    gr_db_tx_t *tx;
+    char *error; /* the first failure, or NULL */
+    int pending;
+    void (*next)(struct run *);
+    unsigned char *state; /* per item */
+    size_t counts[4];     /* added, updated, removed, unchanged */
+} run_t;
+
+static void run_finish(run_t *r)
+{
+    catalog_apply_t *a = r->a;
+    catalog_t *cat = a->cat;
+    r->done(a, r->error ? GR_ERR_UNAVAILABLE : 0, r->error, r->counts, r->user_data);
+    free(r->error);
+    free(r->state);
+    free(r);
+    catalog_unref(cat);
+}
+
+static void note_error(run_t *r, const gr_db_error_t *err, const char *what)
+{
+    if (err && !r->error)
+        r->error = gr_xasprintf("%s: %s", what, err->message);
+}
+
+static void step_done(run_t *r)
+{
+    if (--r->pending == 0 && r->next) {
+        void (*next)(run_t *) = r->next;
+        r->next = NULL;
+        next(r);
+    }
+}
+
+static void on_step(const gr_db_result_t *res, const gr_db_error_t *err, void *ud)
+{
+    (void)res;
+    run_t *r = ud;
+    note_error(r, err, "catalog mutation");
+    step_done(r);
+}
+
+static void send(run_t *r, const char *sql, int nparams, const char *const *params)
+{
+    r->pending++;
+    gr_db_tx_query(r->tx, sql, nparams, params, on_step, r);
+}
+
+static void send_copy(run_t *r, const char *table, const char *const *columns, size_t ncolumns,
+                      const char *const *values, size_t nrows)
+{
+    if (nrows == 0)
+        return;
+    r->pending++;
+    gr_db_tx_copy(r->tx, table, columns, ncolumns, values, nrows, on_step, r);
+}
+
+static void on_rolled_back(const gr_db_error_t *err, void *ud)
+{
+    (void)err;
+    run_finish(ud);
+}
+
+static void on_committed(const gr_db_error_t *err, void *ud)
+{
+    run_t *r = ud;
+    note_error(r, err, "catalog mutation");
+    run_finish(r);
+}
+
+/* ---- phase 3: write what changed, stitch, commit ------------------------------ */
+
+static const char *const stage_columns[] = {"uid",  "ref",      "kind",        "namespace",
+                                            "name", "etag",     "body",        "location",
+                                            "source_path", "source_line"};
+#define STAGE_NCOLUMNS (sizeof stage_columns / sizeof stage_columns[0])
+
+static const char *const relation_columns[] = {"originating_uid", "source_ref", "type",
+                                               "target_ref"};
+static const char *const search_columns[] = {"entity_uid", "key", "value", "original_value"};
+
+static void on_removed(const gr_db_result_t *res, const gr_db_error_t *err, void *ud)
+{
+    run_t *r = ud;
+    note_error(r, err, "catalog mutation: remove entities");
+    if (!err)
+        r->counts[2] = (size_t)gr_db_result_affected(res);
+    step_done(r);
+}
+
+/* The sources of every relation that entities about to be replaced or
+ * removed had: those entities' relations lists change. */
+static const char SQL_GATHER_FULL[] =
+    "INSERT INTO stitch (ref) SELECT r.source_ref FROM relations r "
+    "JOIN entities e ON e.uid = r.originating_uid WHERE e.provider = $1 AND "
+    "(e.ref IN (SELECT ref FROM stage) OR "
+    "NOT EXISTS (SELECT 1 FROM stage_keys k WHERE k.ref = e.ref))";
+static const char SQL_GATHER_DELTA[] =
+    "INSERT INTO stitch (ref) SELECT r.source_ref FROM relations r "
+    "JOIN entities e ON e.uid = r.originating_uid WHERE e.provider = $1 AND "
+    "(e.ref IN (SELECT ref FROM stage) OR (e.ref IN (SELECT ref FROM stage_removed) AND "
+    "NOT EXISTS (SELECT 1 FROM stage_keys k WHERE k.ref = e.ref)))";
+static const char SQL_REMOVE_FULL[] =
+    "DELETE FROM entities e WHERE e.provider = $1 AND "
+    "NOT EXISTS (SELECT 1 FROM stage_keys k WHERE k.ref = e.ref)";
+static const char SQL_REMOVE_DELTA[] =
+    "DELETE FROM entities e USING stage_removed d WHERE d.ref = e.ref AND e.provider = $1 AND "
+    "NOT EXISTS (SELECT 1 FROM stage_keys k WHERE k.ref = e.ref)";
+
+/* final_entity is body with "relations" added before its closing brace:
+ * body is canonical JSON of an object, so it always ends in '}'. */
+static const char SQL_STITCH[] =
+    "UPDATE entities e SET final_entity = left(e.body, -1) || "
+    "CASE WHEN e.body = '{}' THEN '' ELSE ',' END || '\"relations\":' || x.rels || '}' "
+    "FROM (SELECT t.ref, coalesce((SELECT '[' || string_agg(format('{\"type\":%s,\"targetRef\":%s}', "
+    "to_json(d.type), to_json(d.target_ref)), ',' ORDER BY d.type, d.target_ref) || ']' "
+    "FROM (SELECT DISTINCT type, target_ref FROM relations WHERE source_ref = t.ref) d), '[]') "
+    "AS rels FROM (SELECT DISTINCT ref FROM stitch) t) x WHERE e.ref = x.ref";
+static const char SQL_STITCH_SEARCH_DELETE[] =
+    "DELETE FROM search s USING entities e, (SELECT DISTINCT ref FROM stitch) t "
+    "WHERE e.ref = t.ref AND s.entity_uid = e.uid AND s.key LIKE 'relations.%'";
+static const char SQL_STITCH_SEARCH_INSERT[] =
+    "INSERT INTO search (entity_uid, key, value, original_value) "
+    "SELECT DISTINCT e.uid, 'relations.' || lower(r.type), lower(r.target_ref), r.target_ref "
+    "FROM (SELECT DISTINCT ref FROM stitch) t JOIN entities e ON e.ref = t.ref "
+    "JOIN relations r ON r.source_ref = e.ref";
+
+static void phase_write(run_t *r)
+{
+    catalog_apply_t *a = r->a;
+    if (r->error) {
+        gr_db_tx_rollback(r->tx, on_rolled_back, r);
+        return;
+    }
+    /* Rows of the entities that travel in full: added and updated. */
+    size_t nstage = 0, nrel = 0, nsearch = 0;
+    for (size_t i = 0; i < a->nitems; i++) {
+        if (r->state[i] != ST_ADDED && r->state[i] != ST_UPDATED)
+            continue;
+        nstage++;
+        nrel += a->items[i]->relations.len;
+        nsearch += a->items[i]->search.len;
+    }
+    const char **stage = gr_xcalloc(nstage * STAGE_NCOLUMNS + 1, sizeof *stage);
+    const char **rels = gr_xcalloc(nrel * 4 + 1, sizeof *rels);
+    const char **search = gr_xcalloc(nsearch * 4 + 1, sizeof *search);
+    char(*lines)[16] = gr_xcalloc(nstage + 1, sizeof *lines);
+    size_t s = 0, rl = 0, sr = 0;
+    for (size_t i = 0; i < a->nitems; i++) {
+        if (r->state[i] != ST_ADDED && r->state[i] != ST_UPDATED)
+            continue;
+        catalog_prepared_t *p = a->items[i];
+        snprintf(lines[s / STAGE_NCOLUMNS], sizeof lines[0], "%u", p->source_line);
+        const char *row[STAGE_NCOLUMNS] = {
+            p->uid,  p->ref,      p->kind,        p->namespace,
+            p->name, p->etag,     p->body,        p->location,
+            p->source_path, p->source_line ? lines[s / STAGE_NCOLUMNS] : NULL};
+        memcpy(&stage[s], row, sizeof row);
+        s += STAGE_NCOLUMNS;
+        for (size_t k = 0; k < p->relations.len; k++) {
+            rels[rl++] = p->uid;
+            rels[rl++] = p->relations.items[k].source;
+            rels[rl++] = p->relations.items[k].type;
+            rels[rl++] = p->relations.items[k].target;
+        }
+        for (size_t k = 0; k < p->search.len; k++) {
+            search[sr++] = p->uid;
+            search[sr++] = p->search.items[k].key;
+            search[sr++] = p->search.items[k].value;
+            search[sr++] = p->search.items[k].original;
+        }
+    }
+
+    const char *provider = a->provider;
+    send(r,
+         "CREATE TEMP TABLE stage (uid uuid, ref text, kind text, namespace text, name text, "
+         "etag text, body text, location text, source_path text, source_line integer, "
+         "created_at timestamptz) ON COMMIT DROP",
+         0, NULL);
+    send_copy(r, "stage", stage_columns, STAGE_NCOLUMNS, stage, nstage);
+    send(r, "ANALYZE stage", 0, NULL);
+    send(r, "CREATE TEMP TABLE stitch (ref text) ON COMMIT DROP", 0, NULL);
+    send(r, a->full ? SQL_GATHER_FULL : SQL_GATHER_DELTA, GR_DB_PARAMS(provider));
+    /* An updated entity keeps the time it was first created. */
+    send(r,
+         "UPDATE stage s SET created_at = e.created_at FROM entities e "
+         "WHERE e.ref = s.ref AND e.provider = $1",
+         GR_DB_PARAMS(provider));
+    r->pending++;
+    gr_db_tx_query(r->tx, a->full ? SQL_REMOVE_FULL : SQL_REMOVE_DELTA, GR_DB_PARAMS(provider),
+                   on_removed, r);
+    send(r, "DELETE FROM entities e USING stage s WHERE e.ref = s.ref AND e.provider = $1",
+         GR_DB_PARAMS(provider));
+    send(r,
+         "INSERT INTO entities (uid, ref, kind, namespace, name, etag, body, final_entity, "
+         "provider, location, source_path, source_line, created_at, updated_at) "
+         "SELECT uid, ref, kind, namespace, name, etag, body, body, $1, location, source_path, "
+         "source_line, coalesce(created_at, now()), now() FROM stage",
+         GR_DB_PARAMS(provider));
+    send_copy(r, "relations", relation_columns, 4, rels, nrel);
+    send_copy(r, "search", search_columns, 4, search, nsearch);
+    send(r,
+         "INSERT INTO stitch (ref) SELECT ref FROM stage UNION ALL "
+         "SELECT rel.source_ref FROM relations rel JOIN stage s ON s.uid = rel.originating_uid",
+         0, NULL);
+    send(r, SQL_STITCH, 0, NULL);
+    send(r, SQL_STITCH_SEARCH_DELETE, 0, NULL);
+    send(r, SQL_STITCH_SEARCH_INSERT, 0, NULL);
+    /* The values were copied by the calls above. */
+    free(stage);
+    free(rels);
+    free(search);
+    free(lines);
+    gr_db_tx_commit(r->tx, on_committed, r);
+}
+
+/* ---- phase 2: classify the incoming entities --------------------------------- */
+
+static catalog_prepared_t **find_item(catalog_apply_t *a, const char *ref, size_t *index)
+{
+    size_t lo = 0, hi = a->nitems;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(a->items[mid]->ref, ref);
+        if (c == 0) {
+            *index = mid;
+            return &a->items[mid];
+        }
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+static void on_existing(const gr_db_result_t *res, const gr_db_error_t *err, void *ud)
+{
+    run_t *r = ud;
+    catalog_apply_t *a = r->a;
+    note_error(r, err, "catalog mutation: read existing entities");
+    for (int row = 0; !err && row < gr_db_result_rows(res); row++) {
+        const char *ref = gr_db_result_value(res, row, 0);
+        const char *owner = gr_db_result_value(res, row, 1);
+        const char *etag = gr_db_result_value(res, row, 2);
+        size_t i;
+        catalog_prepared_t **hit = ref ? find_item(a, ref, &i) : NULL;
+        if (!hit)
+            continue;
+        catalog_prepared_t *p = *hit;
+        if (owner && strcmp(owner, a->provider) != 0) {
+            r->state[i] = ST_CONFLICT;
+            p->rejected = 1;
+            free(p->reject_path);
+            free(p->reject_message);
+            p->reject_path = gr_xstrdup("");
+            p->reject_message = gr_xasprintf(
+                "conflict: %s is already provided by '%s', which keeps it; remove it from one "
+                "of the two sources",
+                ref, owner);
+        } else if (etag && strcmp(etag, p->etag) == 0) {
+            r->state[i] = ST_UNCHANGED;
+        } else {
+            r->state[i] = ST_UPDATED;
+        }
+    }
+    for (size_t i = 0; i < a->nitems; i++)
+        if (r->state[i] != ST_CONFLICT)
+            r->counts[r->state[i] == ST_ADDED     ? 0
+                      : r->state[i] == ST_UPDATED ? 1
+                                                  : 3]++;
+    step_done(r);
+}
+
+static const char *const key_columns[] = {"ref", "etag"};
+static const char *const ref_columns[] = {"ref"};
+
+static void phase_classify(gr_db_tx_t *tx, const gr_db_error_t *err, void *ud)
+{
+    run_t *r = ud;
+    catalog_apply_t *a = r->a;
+    if (err) {
+        note_error(r, err, "catalog mutation: begin");
+        run_finish(r);
+        return;
+    }
+    r->tx = tx;
+    const char **keys = gr_xcalloc(a->nitems * 2 + 1, sizeof *keys);
+    for (size_t i = 0; i < a->nitems; i++) {
+        keys[2 * i] = a->items[i]->ref;
+        keys[2 * i + 1] = a->items[i]->etag;
+    }
+    r->next = phase_write;
+    send(r, "SELECT pg_advisory_xact_lock(" CATALOG_MUTATION_LOCK ")", 0, NULL);
+    send(r, "CREATE TEMP TABLE stage_keys (ref text PRIMARY KEY, etag text) ON COMMIT DROP", 0,
+         NULL);
+    send_copy(r, "stage_keys", key_columns, 2, keys, a->nitems);
+    send(r, "ANALYZE stage_keys", 0, NULL);
+    if (!a->full) {
+        send(r, "CREATE TEMP TABLE stage_removed (ref text PRIMARY KEY) ON COMMIT DROP", 0,
+             NULL);
+        /* Duplicates in the list would break the primary key: drop them. */
+        gr_strvec_t unique = {0};
+        for (size_t i = 0; i < a->removed_refs.len; i++)
+            if (!gr_strvec_contains(&unique, a->removed_refs.items[i]))
+                gr_strvec_push(&unique, a->removed_refs.items[i]);
+        send_copy(r, "stage_removed", ref_columns, 1, (const char *const *)unique.items,
+                  unique.len);
+        gr_strvec_free(&unique);
+    }
+    r->pending++;
+    gr_db_tx_query(r->tx,
+                   "SELECT e.ref, e.provider, e.etag FROM entities e "
+                   "JOIN stage_keys k ON k.ref = e.ref",
+                   0, NULL, on_existing, r);
+    free(keys);
+}
+
+void catalog_store_apply(catalog_apply_t *apply, catalog_apply_done_fn done, void *user_data)
+{
+    run_t *r = gr_xcalloc(1, sizeof *r);
+    r->a = apply;
+    r->done = done;
+    r->user_data = user_data;
+    r->state = gr_xcalloc(apply->nitems + 1, 1);
+    catalog_ref(apply->cat);
+    gr_db_begin(apply->cat->ctx->db, phase_classify, r);
+}
