@@ -9,6 +9,7 @@ packages=(
   postgresql            # the embedded cluster's server binaries (initdb, postgres, pg_ctl)
   util-linux            # setpriv, to run PostgreSQL as an unprivileged user
   curl                  # used by the integration tests to drive the host over loopback
+  jq                    # used by the integration tests to read JSON answers
 )
 if [ "${GR_DEPS_EXTRA:-}" != "" ]; then
   # shellcheck disable=SC2206
