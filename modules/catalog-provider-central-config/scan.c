@@ -86,7 +86,8 @@ static void walk(const char *root, const char *rel, gr_strvec_t *out, cc_scan_re
         gr_strvec_push(&names, d->d_name);
     }
     closedir(dir);
-    qsort(names.items, names.len, sizeof *names.items, cmp_str);
+    if (names.len)
+        qsort(names.items, names.len, sizeof *names.items, cmp_str);
     for (size_t i = 0; i < names.len; i++) {
         char *child = *rel ? gr_xasprintf("%s/%s", rel, names.items[i]) : gr_xstrdup(names.items[i]);
         char *full = gr_xasprintf("%s/%s", root, child);
@@ -580,5 +581,6 @@ void cc_scan(const cc_scan_options_t *o, cc_scan_result_t *out)
     }
     gr_strvec_free(&files);
     resolve_conflicts(&sc);
-    qsort(out->errors, out->nerrors, sizeof *out->errors, cmp_error);
+    if (out->nerrors)
+        qsort(out->errors, out->nerrors, sizeof *out->errors, cmp_error);
 }

@@ -233,7 +233,8 @@ int catalog_search_rows_build(struct json_object *entity, catalog_search_rows_t 
                       keep ? gr_xstrdup(kv->value) : NULL);
         }
         /* Drop duplicate (key, value) pairs, such as a tag listed twice. */
-        qsort(out->items, out->len, sizeof *out->items, cmp_row);
+        if (out->len)
+            qsort(out->items, out->len, sizeof *out->items, cmp_row);
         size_t k = 0;
         for (size_t i = 0; i < out->len; i++) {
             if (k && cmp_row(&out->items[k - 1], &out->items[i]) == 0) {

@@ -116,6 +116,7 @@ refresh() { curl -s -o /dev/null -w '%{http_code}' -X POST --max-time 10 "http:/
 # Waits until the provider's lastAttempt differs from $2 and the run is over.
 wait_sync() {
   for _ in $(seq 1 300); do
+    kill -0 "$pid" 2>/dev/null || { fail "the host died while provider $1 synced"; finish; }
     local s
     s=$(sync_status "$1")
     if [ "$(jq -r '.running' <<<"$s")" = "false" ] && [ "$(jq -r '.lastAttempt' <<<"$s")" != "$2" ]; then
