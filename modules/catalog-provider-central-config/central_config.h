@@ -71,7 +71,7 @@ int cc_glob_match(const char *pattern, const char *path);
  * optional fields need no special syntax. */
 typedef struct cc_mapping {
     gr_strvec_t include;
-    char *items;                 /* dotted path, or NULL */
+    char *items;                /* dotted path, or NULL */
     struct json_object *entity; /* the template */
 } cc_mapping_t;
 
@@ -80,8 +80,8 @@ void cc_mapping_free(cc_mapping_t *m);
 /* Renders the template for one item.  Returns a new object, or NULL when
  * the template's root renders to nothing (err then says why). */
 struct json_object *cc_mapping_render(const struct json_object *template_root,
-                                      struct json_object *item, const char *key,
-                                      const char *file, gr_error_t *err);
+                                      struct json_object *item, const char *key, const char *file,
+                                      gr_error_t *err);
 
 /* ---- scanning a directory (scan.c) ---------------------------------------------- */
 
@@ -118,9 +118,9 @@ typedef struct cc_scan_entity {
 } cc_scan_entity_t;
 
 typedef struct cc_scan_result {
-    int status;          /* 0, or a gr_status_t when the root itself failed */
-    char message[512];   /* why, when status is not 0 */
-    size_t files;        /* files read (entity files and mapped files) */
+    int status;        /* 0, or a gr_status_t when the root itself failed */
+    char message[512]; /* why, when status is not 0 */
+    size_t files;      /* files read (entity files and mapped files) */
     cc_scan_entity_t *entities;
     size_t nentities;
     cc_file_error_t *errors;
@@ -193,9 +193,9 @@ typedef struct cc_module cc_module_t;
 
 struct cc_provider {
     cc_module_t *mod;
-    char *id;        /* the providerId in config */
-    char *name;      /* "central-config:<id>", the catalog's provider name */
-    char *task_id;   /* "central-config-<id>" */
+    char *id;      /* the providerId in config */
+    char *name;    /* "central-config:<id>", the catalog's provider name */
+    char *task_id; /* "central-config-<id>" */
     cc_source_t source;
     cc_scan_options_t scan; /* root and location_prefix are set per run */
     gr_schedule_t schedule;

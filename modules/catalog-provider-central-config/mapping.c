@@ -180,8 +180,8 @@ static struct json_object *render(const scope_t *sc, struct json_object *t)
 }
 
 struct json_object *cc_mapping_render(const struct json_object *template_root,
-                                      struct json_object *item, const char *key,
-                                      const char *file, gr_error_t *err)
+                                      struct json_object *item, const char *key, const char *file,
+                                      gr_error_t *err)
 {
     scope_t sc = {item, key, file};
     struct json_object *out = render(&sc, (struct json_object *)template_root);

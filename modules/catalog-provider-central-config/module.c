@@ -17,23 +17,35 @@ static const char *const source_types[] = {"directory", "git", "github", NULL};
 static const char *const scopes[] = {"local", "global", NULL};
 
 static const gr_config_field_t source_fields[] = {
-    {.key = "type", .type = GR_CONFIG_STRING, .flags = GR_CONFIG_REQUIRED,
-     .enum_values = source_types, .description = "directory, git or github"},
-    {.key = "path", .type = GR_CONFIG_STRING,
+    {.key = "type",
+     .type = GR_CONFIG_STRING,
+     .flags = GR_CONFIG_REQUIRED,
+     .enum_values = source_types,
+     .description = "directory, git or github"},
+    {.key = "path",
+     .type = GR_CONFIG_STRING,
      .description = "directory: the directory (relative to this config file)"},
-    {.key = "url", .type = GR_CONFIG_STRING, .flags = GR_CONFIG_SECRET,
+    {.key = "url",
+     .type = GR_CONFIG_STRING,
+     .flags = GR_CONFIG_SECRET,
      .description = "git: the remote to clone (may hold a token, so it is redacted)"},
-    {.key = "branch", .type = GR_CONFIG_STRING,
+    {.key = "branch",
+     .type = GR_CONFIG_STRING,
      .description = "git, github: the branch (default: the remote's default branch)"},
     {.key = "repo", .type = GR_CONFIG_STRING, .description = "github: <owner>/<name>"},
     {0}};
 
 static const gr_config_field_t mapping_fields[] = {
-    {.key = "include", .type = GR_CONFIG_ANY, .flags = GR_CONFIG_REQUIRED,
+    {.key = "include",
+     .type = GR_CONFIG_ANY,
+     .flags = GR_CONFIG_REQUIRED,
      .description = "a glob or a list of globs: the files this rule reads"},
-    {.key = "items", .type = GR_CONFIG_STRING,
+    {.key = "items",
+     .type = GR_CONFIG_STRING,
      .description = "dotted path to the list or map of items in each document"},
-    {.key = "entity", .type = GR_CONFIG_OBJECT, .flags = GR_CONFIG_REQUIRED,
+    {.key = "entity",
+     .type = GR_CONFIG_OBJECT,
+     .flags = GR_CONFIG_REQUIRED,
      .description = "the entity template, rendered once per item"},
     {.key = "description", .type = GR_CONFIG_STRING},
     {0}};
@@ -50,9 +62,12 @@ static const gr_config_field_t schedule_fields[] = {
     {0}};
 
 static const gr_config_field_t provider_fields[] = {
-    {.key = "source", .type = GR_CONFIG_OBJECT, .flags = GR_CONFIG_REQUIRED,
+    {.key = "source",
+     .type = GR_CONFIG_OBJECT,
+     .flags = GR_CONFIG_REQUIRED,
      .fields = source_fields},
-    {.key = "include", .type = GR_CONFIG_ANY,
+    {.key = "include",
+     .type = GR_CONFIG_ANY,
      .description = "a glob or a list of globs of entity files (default " DEFAULT_INCLUDE ")"},
     {.key = "exclude", .type = GR_CONFIG_ANY, .description = "globs of files to skip"},
     {.key = "mappings", .type = GR_CONFIG_ARRAY, .items = mapping_item},
@@ -60,14 +75,18 @@ static const gr_config_field_t provider_fields[] = {
     {.key = "maxFileBytes", .type = GR_CONFIG_INT, .default_value = DEFAULT_MAX_FILE_BYTES},
     {0}};
 
-static const gr_config_field_t central_config_fields[] = {
-    {.key = "*", .type = GR_CONFIG_OBJECT, .fields = provider_fields,
-     .description = "one provider per id"},
-    {0}};
+static const gr_config_field_t central_config_fields[] = {{.key = "*",
+                                                           .type = GR_CONFIG_OBJECT,
+                                                           .fields = provider_fields,
+                                                           .description = "one provider per id"},
+                                                          {0}};
 
 /* ---- life cycle -------------------------------------------------------------------- */
 
-void cc_module_ref(cc_module_t *m) { m->refs++; }
+void cc_module_ref(cc_module_t *m)
+{
+    m->refs++;
+}
 
 void cc_module_unref(cc_module_t *m)
 {
@@ -250,12 +269,12 @@ static int cc_init(gr_context_t *ctx, gr_error_t *err)
 
     static const char *const by_provider_result[] = {"provider", "result", NULL};
     static const char *const by_provider[] = {"provider", NULL};
-    m->syncs_total = gr_metrics_counter(ctx->metrics, "central_config_syncs_total",
-                                        "Central-config syncs, by provider and result",
-                                        by_provider_result);
-    m->sync_seconds = gr_metrics_histogram(ctx->metrics, "central_config_sync_duration_seconds",
-                                           "Time from a sync's start to its saved status",
-                                           by_provider, NULL, 0);
+    m->syncs_total =
+        gr_metrics_counter(ctx->metrics, "central_config_syncs_total",
+                           "Central-config syncs, by provider and result", by_provider_result);
+    m->sync_seconds =
+        gr_metrics_histogram(ctx->metrics, "central_config_sync_duration_seconds",
+                             "Time from a sync's start to its saved status", by_provider, NULL, 0);
     m->sync_errors = gr_metrics_gauge(ctx->metrics, "central_config_sync_file_errors",
                                       "File errors of the provider's last sync", by_provider);
 
@@ -270,8 +289,9 @@ static int cc_init(gr_context_t *ctx, gr_error_t *err)
             if (serr.code != GR_ERR_UNSUPPORTED)
                 return gr_error_set(err, serr.code, "%s", serr.message);
             /* The host cannot hold a cluster-wide lease yet: run on every host. */
-            gr_log_warn(ctx->log, "provider %s: scope global is not available on this host; "
-                                  "syncing with scope local",
+            gr_log_warn(ctx->log,
+                        "provider %s: scope global is not available on this host; "
+                        "syncing with scope local",
                         p->id);
             p->schedule.scope = GR_TASK_LOCAL;
         }
@@ -281,11 +301,12 @@ static int cc_init(gr_context_t *ctx, gr_error_t *err)
     scheduled:
         p->started_mono_ms = gr_now_ms();
         if (strcmp(p->source.ops->type, "github") == 0)
-            gr_log_warn(ctx->log, "provider %s: the github source is not available yet; its "
-                                  "syncs will fail until the host has a GitHub client",
+            gr_log_warn(ctx->log,
+                        "provider %s: the github source is not available yet; its "
+                        "syncs will fail until the host has a GitHub client",
                         p->id);
-        gr_log_info(ctx->log, "provider %s: %s source, every %llu s", p->id,
-                    p->source.ops->type, (unsigned long long)(p->schedule.frequency_ms / 1000));
+        gr_log_info(ctx->log, "provider %s: %s source, every %llu s", p->id, p->source.ops->type,
+                    (unsigned long long)(p->schedule.frequency_ms / 1000));
     }
     return 0;
 }

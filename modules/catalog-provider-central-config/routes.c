@@ -17,9 +17,9 @@
 typedef struct status_req {
     cc_module_t *m;
     gr_http_request_t *req;
-    int all;         /* /status: every provider; /last-sync: one */
-    const char *only; /* /last-sync?provider= */
-    size_t next;     /* the provider whose status is read next */
+    int all;                  /* /status: every provider; /last-sync: one */
+    const char *only;         /* /last-sync?provider= */
+    size_t next;              /* the provider whose status is read next */
     struct json_object *docs; /* one per provider, in order */
 } status_req_t;
 
@@ -154,9 +154,15 @@ static void start_status(cc_module_t *m, gr_http_request_t *req, int all)
     read_next(sr);
 }
 
-static void last_sync(gr_http_request_t *req, void *ud) { start_status(ud, req, 0); }
+static void last_sync(gr_http_request_t *req, void *ud)
+{
+    start_status(ud, req, 0);
+}
 
-static void status(gr_http_request_t *req, void *ud) { start_status(ud, req, 1); }
+static void status(gr_http_request_t *req, void *ud)
+{
+    start_status(ud, req, 1);
+}
 
 static void refresh(gr_http_request_t *req, void *ud)
 {
@@ -183,8 +189,7 @@ static void refresh(gr_http_request_t *req, void *ud)
         gr_error_t err = {0};
         if (gr_scheduler_trigger(m->ctx->scheduler, p->task_id, &err) != 0) {
             json_object_put(triggered);
-            gr_http_respond_error(req, err.code == GR_ERR_CANCELED ? 503 : 500, "%s",
-                                  err.message);
+            gr_http_respond_error(req, err.code == GR_ERR_CANCELED ? 503 : 500, "%s", err.message);
             return;
         }
         json_object_array_add(triggered, json_object_new_string(p->id));

@@ -89,14 +89,15 @@ static void walk(const char *root, const char *rel, gr_strvec_t *out, cc_scan_re
     if (names.len)
         qsort(names.items, names.len, sizeof *names.items, cmp_str);
     for (size_t i = 0; i < names.len; i++) {
-        char *child = *rel ? gr_xasprintf("%s/%s", rel, names.items[i]) : gr_xstrdup(names.items[i]);
+        char *child =
+            *rel ? gr_xasprintf("%s/%s", rel, names.items[i]) : gr_xstrdup(names.items[i]);
         char *full = gr_xasprintf("%s/%s", root, child);
         struct stat lst, st;
         if (lstat(full, &lst) == 0) {
             if (S_ISDIR(lst.st_mode))
                 walk(root, child, out, res);
-            else if (S_ISREG(lst.st_mode) || (S_ISLNK(lst.st_mode) && stat(full, &st) == 0 &&
-                                              S_ISREG(st.st_mode)))
+            else if (S_ISREG(lst.st_mode) ||
+                     (S_ISLNK(lst.st_mode) && stat(full, &st) == 0 && S_ISREG(st.st_mode)))
                 gr_strvec_push(out, child);
         }
         free(full);
@@ -149,11 +150,11 @@ typedef struct scan {
     size_t nfound, capfound;
 } scan_t;
 
-static void error_at(scan_t *sc, const char *path, uint32_t line, uint32_t column,
-                     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static void error_at(scan_t *sc, const char *path, uint32_t line, uint32_t column, const char *fmt,
+                     ...) __attribute__((format(printf, 5, 6)));
 
-static void error_at(scan_t *sc, const char *path, uint32_t line, uint32_t column,
-                     const char *fmt, ...)
+static void error_at(scan_t *sc, const char *path, uint32_t line, uint32_t column, const char *fmt,
+                     ...)
 {
     gr_buf_t b = {0};
     va_list ap;
@@ -185,8 +186,8 @@ static char *resolve_target(const scan_t *sc, const char *file, const char *targ
     else
         dir[0] = '\0';
     char *joined = target[0] == '/' ? gr_xasprintf("%s%s", sc->o->root, target)
-                   : *dir          ? gr_xasprintf("%s/%s/%s", sc->o->root, dir, target)
-                                   : gr_xasprintf("%s/%s", sc->o->root, target);
+                   : *dir           ? gr_xasprintf("%s/%s/%s", sc->o->root, dir, target)
+                                    : gr_xasprintf("%s/%s", sc->o->root, target);
     free(dir);
     char real[PATH_MAX], root[PATH_MAX];
     char *out = NULL;
@@ -204,9 +205,8 @@ static char *resolve_target(const scan_t *sc, const char *file, const char *targ
 
 /* The replacement for one placeholder, or NULL with *why (and *keep set
  * when the entity should still be stored with the placeholder in place). */
-static struct json_object *placeholder_value(const scan_t *sc, const char *file,
-                                             const char *kind, const char *target, char **why,
-                                             int *keep)
+static struct json_object *placeholder_value(const scan_t *sc, const char *file, const char *kind,
+                                             const char *target, char **why, int *keep)
 {
     if (strstr(target, "://")) {
         *keep = 1;
@@ -333,7 +333,7 @@ static void set_annotation(struct json_object *entity, const char *key, const ch
  * prefix such as "services.2" for a mapped item, "" for a document) and,
  * when it is valid, keeps it.  Takes over `entity`. */
 static void accept_entity(scan_t *sc, const catalog_doc_t *doc, const char *at, const char *file,
-                   struct json_object *entity, const char *origin)
+                          struct json_object *entity, const char *origin)
 {
     catalog_issues_t issues = {0};
     catalog_entity_apply_defaults(entity);
@@ -361,8 +361,8 @@ static void accept_entity(scan_t *sc, const catalog_doc_t *doc, const char *at, 
         return;
     }
     catalog_issues_free(&issues);
-    char *location = gr_xasprintf("%s%s", sc->o->location_prefix ? sc->o->location_prefix : "",
-                                  file);
+    char *location =
+        gr_xasprintf("%s%s", sc->o->location_prefix ? sc->o->location_prefix : "", file);
     set_annotation(entity, ANNOTATION_LOCATION, location);
     set_annotation(entity, ANNOTATION_ORIGIN_LOCATION, location);
     uint32_t line, col;
@@ -371,8 +371,8 @@ static void accept_entity(scan_t *sc, const catalog_doc_t *doc, const char *at, 
         sc->capfound = sc->capfound ? sc->capfound * 2 : 64;
         sc->found = gr_xrealloc(sc->found, sc->capfound * sizeof *sc->found);
     }
-    sc->found[sc->nfound++] = (cc_scan_entity_t){entity, catalog_ref_of_entity(entity),
-                                                 gr_xstrdup(file), line, col, location};
+    sc->found[sc->nfound++] = (cc_scan_entity_t){
+        entity, catalog_ref_of_entity(entity), gr_xstrdup(file), line, col, location};
 }
 
 static void scan_entity_file(scan_t *sc, const char *file, catalog_file_t *parsed)
@@ -405,8 +405,7 @@ static struct json_object *at_path(struct json_object *root, const char *dotted)
 }
 
 static void map_item(scan_t *sc, const cc_mapping_t *m, size_t rule, const catalog_doc_t *doc,
-                     const char *file, struct json_object *item, const char *key,
-                     const char *at)
+                     const char *file, struct json_object *item, const char *key, const char *at)
 {
     gr_error_t err = {0};
     struct json_object *entity = cc_mapping_render(m->entity, item, key, file, &err);
@@ -416,8 +415,8 @@ static void map_item(scan_t *sc, const cc_mapping_t *m, size_t rule, const catal
         error_at(sc, file, line, col, "mapping #%zu: %s", rule + 1, err.message);
         return;
     }
-    char *origin = gr_xasprintf("entity made by mapping #%zu from %s", rule + 1,
-                                *at ? at : "the document");
+    char *origin =
+        gr_xasprintf("entity made by mapping #%zu from %s", rule + 1, *at ? at : "the document");
     accept_entity(sc, doc, at, file, entity, origin);
     free(origin);
 }

@@ -26,8 +26,8 @@ char *cc_config_path(const gr_config_t *node, const char *value)
             *colon = '\0';
     }
     char *slash = strrchr(where, '/');
-    char *joined = slash ? gr_xasprintf("%.*s/%s", (int)(slash - where), where, value)
-                         : gr_xstrdup(value);
+    char *joined =
+        slash ? gr_xasprintf("%.*s/%s", (int)(slash - where), where, value) : gr_xstrdup(value);
     if (joined[0] == '/')
         return joined;
     char cwd[4096];
@@ -73,8 +73,7 @@ static void dir_fetched(void *arg)
     free(f);
 }
 
-static void dir_fetch(cc_source_t *src, uint64_t timeout_ms, cc_fetch_done_fn done,
-                      void *user_data)
+static void dir_fetch(cc_source_t *src, uint64_t timeout_ms, cc_fetch_done_fn done, void *user_data)
 {
     (void)timeout_ms;
     dir_fetch_t *f = gr_xcalloc(1, sizeof *f);
@@ -82,7 +81,10 @@ static void dir_fetch(cc_source_t *src, uint64_t timeout_ms, cc_fetch_done_fn do
     cc_defer(src->provider->mod, dir_fetched, f);
 }
 
-static void dir_cancel(cc_source_t *src) { (void)src; }
+static void dir_cancel(cc_source_t *src)
+{
+    (void)src;
+}
 
 static char *dir_location_prefix(cc_source_t *src, const char *root)
 {

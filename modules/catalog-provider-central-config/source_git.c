@@ -24,7 +24,15 @@ typedef struct git_state {
     struct git_run *run;
 } git_state_t;
 
-typedef enum { STEP_STAT, STEP_REMOVE, STEP_CLONE, STEP_FETCH, STEP_RESET, STEP_CLEAN, STEP_REV } step_t;
+typedef enum {
+    STEP_STAT,
+    STEP_REMOVE,
+    STEP_CLONE,
+    STEP_FETCH,
+    STEP_RESET,
+    STEP_CLEAN,
+    STEP_REV
+} step_t;
 
 typedef struct git_run {
     cc_source_t *src;
@@ -40,8 +48,8 @@ typedef struct git_run {
     int64_t exit_status;
     int term_signal;
     int spawned;
-    int result;      /* set when the run must end early: timeout or cancel */
-    char *failure;   /* message for result */
+    int result;    /* set when the run must end early: timeout or cancel */
+    char *failure; /* message for result */
     int timer_open;
 } git_run_t;
 
@@ -82,8 +90,8 @@ static int git_init(cc_source_t *src, const gr_config_t *node, gr_error_t *err)
     char cwd[4096];
     size_t len = sizeof cwd;
     if (state[0] != '/' && uv_cwd(cwd, &len) == 0)
-        st->dir = gr_xasprintf("%s/%s/central-config/%s/git-%.16s", cwd, state,
-                               src->provider->id, hash);
+        st->dir =
+            gr_xasprintf("%s/%s/central-config/%s/git-%.16s", cwd, state, src->provider->id, hash);
     else
         st->dir = gr_xasprintf("%s/central-config/%s/git-%.16s", state, src->provider->id, hash);
     src->state = st;
@@ -242,19 +250,20 @@ static void step_start(git_run_t *r)
         const char *args[] = {"rm", "-rf", "--", st->dir, NULL};
         spawn_child(r, args);
     } else if (r->step == STEP_CLONE) {
-        const char *with_branch[] = {"git", "clone", "--quiet", "--depth", "1", "--single-branch",
-                                     "--no-tags", "--branch", st->branch, "--", st->url, st->dir,
-                                     NULL};
-        const char *without[] = {"git", "clone", "--quiet", "--depth", "1", "--single-branch",
-                                 "--no-tags", "--", st->url, st->dir, NULL};
+        const char *with_branch[] = {
+            "git",       "clone",    "--quiet",  "--depth", "1",     "--single-branch",
+            "--no-tags", "--branch", st->branch, "--",      st->url, st->dir,
+            NULL};
+        const char *without[] = {"git",       "clone", "--quiet", "--depth", "1", "--single-branch",
+                                 "--no-tags", "--",    st->url,   st->dir,   NULL};
         spawn_child(r, st->branch ? with_branch : without);
     } else if (r->step == STEP_FETCH) {
-        const char *args[] = {"git", "-C", st->dir, "fetch", "--quiet", "--depth", "1",
-                              "--no-tags", "origin", branch_ref, NULL};
+        const char *args[] = {"git", "-C",        st->dir,  "fetch",    "--quiet", "--depth",
+                              "1",   "--no-tags", "origin", branch_ref, NULL};
         spawn_child(r, args);
     } else if (r->step == STEP_RESET) {
-        const char *args[] = {"git", "-C", st->dir, "reset", "--quiet", "--hard", "FETCH_HEAD",
-                              NULL};
+        const char *args[] = {"git",     "-C",     st->dir,      "reset",
+                              "--quiet", "--hard", "FETCH_HEAD", NULL};
         spawn_child(r, args);
     } else if (r->step == STEP_CLEAN) {
         const char *args[] = {"git", "-C", st->dir, "clean", "-q", "-f", "-f", "-d", "-x", NULL};
@@ -273,8 +282,7 @@ static void step_next(git_run_t *r)
     }
     int ok = r->exit_status == 0 && r->term_signal == 0;
     switch (r->step) {
-    case STEP_STAT: /* on_stat goes on by itself */
-        return;
+    case STEP_STAT: /* on_stat goes on by itself */ return;
     case STEP_REMOVE:
         if (!ok) {
             char *m = git_message(r, "clearing the old clone");
@@ -290,14 +298,14 @@ static void step_next(git_run_t *r)
     case STEP_RESET:
     case STEP_CLEAN:
         if (!ok) {
-            static const char *const what[] = {"", "", "git clone", "git fetch", "git reset",
-                                               "git clean"};
+            static const char *const what[] = {"",          "",          "git clone",
+                                               "git fetch", "git reset", "git clean"};
             char *m = git_message(r, what[r->step]);
             run_end(r, GR_ERR_UNAVAILABLE, m, NULL);
             free(m);
             return;
         }
-        r->step = r->step == STEP_FETCH ? STEP_RESET
+        r->step = r->step == STEP_FETCH   ? STEP_RESET
                   : r->step == STEP_RESET ? STEP_CLEAN
                                           : STEP_REV;
         step_start(r);
@@ -345,8 +353,7 @@ static void on_timeout(uv_timer_t *t)
     abort_run(r, GR_ERR_TIMEOUT, "git took longer than the schedule's timeout and was stopped");
 }
 
-static void git_fetch(cc_source_t *src, uint64_t timeout_ms, cc_fetch_done_fn done,
-                      void *user_data)
+static void git_fetch(cc_source_t *src, uint64_t timeout_ms, cc_fetch_done_fn done, void *user_data)
 {
     git_state_t *st = src->state;
     git_run_t *r = gr_xcalloc(1, sizeof *r);
@@ -381,8 +388,8 @@ static char *git_location_prefix(cc_source_t *src, const char *root)
         size_t n = strlen(host);
         if (n > 4 && strcmp(host + n - 4, ".git") == 0)
             n -= 4;
-        return gr_xasprintf("url:%.*s%.*s/blob/%s/", (int)(scheme - st->url), st->url, (int)n,
-                            host, st->branch ? st->branch : "HEAD");
+        return gr_xasprintf("url:%.*s%.*s/blob/%s/", (int)(scheme - st->url), st->url, (int)n, host,
+                            st->branch ? st->branch : "HEAD");
     }
     return gr_xasprintf("file:%s/", root);
 }

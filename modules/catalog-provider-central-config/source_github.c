@@ -25,8 +25,8 @@ static int gh_init(cc_source_t *src, const gr_config_t *node, gr_error_t *err)
     if (!repo || !strchr(repo, '/')) {
         char where[256];
         gr_config_where(node, where, sizeof where);
-        return gr_error_set(err, GR_ERR_INVALID,
-                            "%s: a github source needs repo: <owner>/<name>", where);
+        return gr_error_set(err, GR_ERR_INVALID, "%s: a github source needs repo: <owner>/<name>",
+                            where);
     }
     gh_state_t *st = gr_xcalloc(1, sizeof *st);
     st->repo = gr_xstrdup(repo);
@@ -56,8 +56,7 @@ static void gh_refused(void *arg)
     free(f);
 }
 
-static void gh_fetch(cc_source_t *src, uint64_t timeout_ms, cc_fetch_done_fn done,
-                     void *user_data)
+static void gh_fetch(cc_source_t *src, uint64_t timeout_ms, cc_fetch_done_fn done, void *user_data)
 {
     (void)timeout_ms;
     gh_fetch_t *f = gr_xcalloc(1, sizeof *f);
@@ -65,7 +64,10 @@ static void gh_fetch(cc_source_t *src, uint64_t timeout_ms, cc_fetch_done_fn don
     cc_defer(src->provider->mod, gh_refused, f);
 }
 
-static void gh_cancel(cc_source_t *src) { (void)src; }
+static void gh_cancel(cc_source_t *src)
+{
+    (void)src;
+}
 
 static char *gh_location_prefix(cc_source_t *src, const char *root)
 {

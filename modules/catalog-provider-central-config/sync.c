@@ -59,7 +59,10 @@ typedef struct deferred {
     void *arg;
 } deferred_t;
 
-static void deferred_closed(uv_handle_t *h) { free(h->data); }
+static void deferred_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
 
 static void deferred_fire(uv_timer_t *t)
 {
@@ -123,17 +126,17 @@ static struct json_object *status_document(cc_run_t *run, int64_t end_wall_ms)
         json_object_object_add(o, "line", json_object_new_int64(e->line));
         json_object_object_add(o, "column", json_object_new_int64(e->column));
         json_object_object_add(o, "message", json_object_new_string(e->message));
-        char *where = e->line ? gr_xasprintf("%s:%u:%u", e->path, e->line, e->column)
-                              : gr_xstrdup(e->path);
+        char *where =
+            e->line ? gr_xasprintf("%s:%u:%u", e->path, e->line, e->column) : gr_xstrdup(e->path);
         json_object_object_add(o, "where", json_object_new_string(where));
         free(where);
         json_object_array_add(errors, o);
     }
     json_object_object_add(doc, "errors", errors);
     if (run->scan.nerrors > STATUS_MAX_ERRORS)
-        json_object_object_add(doc, "errorsOmitted",
-                               json_object_new_int64((int64_t)(run->scan.nerrors -
-                                                               STATUS_MAX_ERRORS)));
+        json_object_object_add(
+            doc, "errorsOmitted",
+            json_object_new_int64((int64_t)(run->scan.nerrors - STATUS_MAX_ERRORS)));
     return doc;
 }
 

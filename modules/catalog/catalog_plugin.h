@@ -146,16 +146,14 @@ typedef struct catalog_order {
 } catalog_order_t;
 
 /* GET /entities: rows of (final_entity).  limit < 0: no limit. */
-void catalog_sql_entities(catalog_sql_t *q, const catalog_filter_t *f,
-                          const catalog_order_t *order, size_t norder, int64_t limit,
-                          int64_t offset);
+void catalog_sql_entities(catalog_sql_t *q, const catalog_filter_t *f, const catalog_order_t *order,
+                          size_t norder, int64_t limit, int64_t offset);
 
 /* GET /entities/by-query: rows of (total, uid, value, final_entity) for the
  * page after (or, with c->previous, before) the cursor's position.  limit
  * is the number of rows to fetch; offset applies to a first request only. */
-void catalog_sql_query(catalog_sql_t *q, const catalog_filter_t *f,
-                       const struct catalog_cursor *c, int count_total, int64_t limit,
-                       int64_t offset);
+void catalog_sql_query(catalog_sql_t *q, const catalog_filter_t *f, const struct catalog_cursor *c,
+                       int count_total, int64_t limit, int64_t offset);
 
 /* POST /entities/by-refs: rows of (ref, final_entity) for the refs in
  * joined_refs (lower-cased, one per line). */
@@ -206,8 +204,8 @@ int catalog_uuid_valid(const char *s);
 /* The opaque cursor of GET /entities/by-query, which Backstage's client
  * hands back unchanged: base64 of this JSON. */
 struct catalog_cursor {
-    gr_strvec_t filter;      /* the filter strings, as given */
-    char *order_field;       /* lower-cased; NULL: by uid */
+    gr_strvec_t filter; /* the filter strings, as given */
+    char *order_field;  /* lower-cased; NULL: by uid */
     int descending;
     char *text_term;         /* full-text term, NULL for none */
     gr_strvec_t text_fields; /* lower-cased */
@@ -215,8 +213,8 @@ struct catalog_cursor {
     int last_null;           /* its sort value was NULL */
     char *last_value;
     char *last_uid;
-    int previous;            /* fetching the page before that row */
-    int has_first;           /* the first row of the first page, to know where prevCursor stops */
+    int previous;  /* fetching the page before that row */
+    int has_first; /* the first row of the first page, to know where prevCursor stops */
     int first_null;
     char *first_value;
     char *first_uid;
@@ -253,9 +251,9 @@ typedef struct catalog {
     gr_db_stmt_t *stmt_by_ref;
     gr_db_stmt_t *stmt_by_uid;
     gr_db_stmt_t *stmt_list;
-    gr_metric_t *mutations_total;   /* labels: provider, result */
-    gr_metric_t *mutation_seconds;  /* label: provider */
-    gr_metric_t *entities_changed;  /* labels: provider, change */
+    gr_metric_t *mutations_total;  /* labels: provider, result */
+    gr_metric_t *mutation_seconds; /* label: provider */
+    gr_metric_t *entities_changed; /* labels: provider, change */
 } catalog_t;
 
 void catalog_ref(catalog_t *cat);

@@ -29,7 +29,10 @@ int catalog_fields_add(catalog_fields_t *f, const char *text, gr_error_t *err)
     }
 }
 
-void catalog_fields_free(catalog_fields_t *f) { gr_strvec_free(&f->paths); }
+void catalog_fields_free(catalog_fields_t *f)
+{
+    gr_strvec_free(&f->paths);
+}
 
 /* Splits `field` into the keys it names in `input`: parts are joined with
  * dots until they name an existing key, so an annotation key that itself
@@ -81,8 +84,7 @@ struct json_object *catalog_fields_project(const catalog_fields_t *f, struct jso
             int have = json_object_object_get_ex(dst, keys.items[k], &child);
             if (have && child == src)
                 break; /* an earlier path already kept this whole subtree */
-            if (!have ||
-                !json_object_is_type(child, json_type_object)) {
+            if (!have || !json_object_is_type(child, json_type_object)) {
                 child = json_object_new_object();
                 json_object_object_add(dst, keys.items[k], child);
             }

@@ -18,7 +18,8 @@ extern const gr_migration_t catalog_migrations[];
  * other keys are Backstage's, accepted so an existing app-config.yaml
  * passes, and not used here. */
 static const gr_config_field_t catalog_fields[] = {
-    {.key = "providers", .type = GR_CONFIG_OBJECT,
+    {.key = "providers",
+     .type = GR_CONFIG_OBJECT,
      .description = "entity providers, each checked by its own module"},
     {.key = "rules", .type = GR_CONFIG_ANY},
     {.key = "locations", .type = GR_CONFIG_ANY},
@@ -31,7 +32,10 @@ static const gr_config_field_t catalog_fields[] = {
     {.key = "processors", .type = GR_CONFIG_ANY},
     {0}};
 
-void catalog_ref(catalog_t *cat) { cat->refs++; }
+void catalog_ref(catalog_t *cat)
+{
+    cat->refs++;
+}
 
 void catalog_unref(catalog_t *cat)
 {
@@ -62,13 +66,13 @@ static int catalog_init(gr_context_t *ctx, gr_error_t *err)
     static const char *const by_provider_result[] = {"provider", "result", NULL};
     static const char *const by_provider_change[] = {"provider", "change", NULL};
     static const char *const by_provider[] = {"provider", NULL};
-    cat->mutations_total = gr_metrics_counter(ctx->metrics, "catalog_mutations_total",
-                                              "Entity provider mutations, by provider and result",
-                                              by_provider_result);
-    cat->mutation_seconds = gr_metrics_histogram(
-        ctx->metrics, "catalog_mutation_duration_seconds",
-        "Time from a provider's mutation to its commit, preparation included", by_provider, NULL,
-        0);
+    cat->mutations_total =
+        gr_metrics_counter(ctx->metrics, "catalog_mutations_total",
+                           "Entity provider mutations, by provider and result", by_provider_result);
+    cat->mutation_seconds =
+        gr_metrics_histogram(ctx->metrics, "catalog_mutation_duration_seconds",
+                             "Time from a provider's mutation to its commit, preparation included",
+                             by_provider, NULL, 0);
     cat->entities_changed =
         gr_metrics_counter(ctx->metrics, "catalog_entity_changes_total",
                            "Entities added, updated or removed by providers", by_provider_change);

@@ -40,8 +40,8 @@ static void reject(catalog_prepared_t *p, const char *path, const char *message)
     p->reject_message = gr_xstrdup(message);
 }
 
-void catalog_prepare_entity(catalog_prepared_t *p, struct json_object *entity,
-                            const char *location, const char *source_path, uint32_t source_line)
+void catalog_prepare_entity(catalog_prepared_t *p, struct json_object *entity, const char *location,
+                            const char *source_path, uint32_t source_line)
 {
     *p = (catalog_prepared_t){0};
     p->location = location ? gr_xstrdup(location) : NULL;

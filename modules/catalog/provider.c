@@ -42,7 +42,10 @@ typedef struct deferred {
     void *arg;
 } deferred_t;
 
-static void deferred_closed(uv_handle_t *h) { free(h->data); }
+static void deferred_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
 
 static void deferred_fire(uv_timer_t *t)
 {
@@ -102,8 +105,8 @@ static void finish(catalog_mutation_t *m, int status, const char *message, const
         size_t k = 0;
         for (size_t i = 0; i < m->ninputs; i++)
             if (m->items[i].rejected)
-                rejected[k++] = (catalog_rejection_t){i, m->items[i].reject_path,
-                                                      m->items[i].reject_message};
+                rejected[k++] =
+                    (catalog_rejection_t){i, m->items[i].reject_path, m->items[i].reject_message};
     }
     result.rejected = rejected;
     result.nrejected = nrejected;
@@ -138,8 +141,8 @@ static void finish(catalog_mutation_t *m, int status, const char *message, const
 
 /* ---- the pipeline: prepare (thread pool), then store (one transaction) ---- */
 
-static void applied(catalog_apply_t *apply, int status, const char *message,
-                    const size_t counts[4], void *user_data)
+static void applied(catalog_apply_t *apply, int status, const char *message, const size_t counts[4],
+                    void *user_data)
 {
     catalog_mutation_t *m = user_data;
     free(apply->items);
@@ -266,7 +269,10 @@ static void run_next(catalog_t *cat)
     start(m);
 }
 
-void catalog_mutations_cancel(catalog_t *cat) { run_next(cat); }
+void catalog_mutations_cancel(catalog_t *cat)
+{
+    run_next(cat);
+}
 
 static void run_next_deferred(void *arg)
 {
@@ -291,8 +297,7 @@ static void enqueue(catalog_provider_t *p, int full, catalog_entity_input_t *inp
     for (size_t i = 0; i < n; i++) {
         m->inputs[i].entity = inputs[i].entity;
         m->inputs[i].location = inputs[i].location ? gr_xstrdup(inputs[i].location) : NULL;
-        m->inputs[i].source_path =
-            inputs[i].source_path ? gr_xstrdup(inputs[i].source_path) : NULL;
+        m->inputs[i].source_path = inputs[i].source_path ? gr_xstrdup(inputs[i].source_path) : NULL;
         m->inputs[i].source_line = inputs[i].source_line;
     }
     for (size_t i = 0; i < nremoved; i++)
@@ -344,8 +349,8 @@ static void ep_apply_full(catalog_provider_t *p, catalog_entity_input_t *entitie
 }
 
 static void ep_apply_delta(catalog_provider_t *p, catalog_entity_input_t *added, size_t nadded,
-                           const char *const *removed_refs, size_t nremoved,
-                           catalog_mutation_cb cb, void *user_data)
+                           const char *const *removed_refs, size_t nremoved, catalog_mutation_cb cb,
+                           void *user_data)
 {
     enqueue(p, 0, added, nadded, removed_refs, nremoved, cb, user_data);
 }
@@ -378,8 +383,8 @@ static int refuse_status(catalog_t *cat, catalog_status_cb cb, void *user_data)
     return 1;
 }
 
-static void ep_status_save(catalog_provider_t *p, struct json_object *status,
-                           catalog_status_cb cb, void *user_data)
+static void ep_status_save(catalog_provider_t *p, struct json_object *status, catalog_status_cb cb,
+                           void *user_data)
 {
     if (refuse_status(p->cat, cb, user_data))
         return;

@@ -170,8 +170,8 @@ static void by_name(gr_http_request_t *req, void *ud)
     const char *ns = gr_http_param(req, "namespace");
     const char *name = gr_http_param(req, "name");
     request_t *rq = request_new(cat, req);
-    rq->not_found = gr_xasprintf(
-        "No entity named '%s' found, with kind '%s' in namespace '%s'", name, kind, ns);
+    rq->not_found = gr_xasprintf("No entity named '%s' found, with kind '%s' in namespace '%s'",
+                                 name, kind, ns);
     char *ref = catalog_ref_string(kind, ns, name);
     gr_db_execute(cat->ctx->db, cat->stmt_by_ref, GR_DB_PARAMS(ref), on_one_entity, rq);
     free(ref);
@@ -266,13 +266,15 @@ static int parse_after(const char *after, int64_t *limit, int64_t *offset, gr_er
         rc = gr_error_set(err, GR_ERR_INVALID, "Malformed after cursor, could not be parsed");
     if (rc == 0 && json_object_object_get_ex(o, "limit", &v)) {
         if (!json_object_is_type(v, json_type_int))
-            rc = gr_error_set(err, GR_ERR_INVALID, "Malformed after cursor, limit was not an number");
+            rc = gr_error_set(err, GR_ERR_INVALID,
+                              "Malformed after cursor, limit was not an number");
         else
             *limit = json_object_get_int64(v);
     }
     if (rc == 0 && json_object_object_get_ex(o, "offset", &v)) {
         if (!json_object_is_type(v, json_type_int))
-            rc = gr_error_set(err, GR_ERR_INVALID, "Malformed after cursor, offset was not a number");
+            rc = gr_error_set(err, GR_ERR_INVALID,
+                              "Malformed after cursor, offset was not a number");
         else
             *offset = json_object_get_int64(v);
     }
@@ -417,7 +419,7 @@ static void on_query(const gr_db_result_t *res, const gr_db_error_t *err, void *
     int more = limit > 0 && (c->previous || nrows > limit);
     if (nrows > limit)
         nrows = (int)limit;
-    /* Index of the i-th row in logical order (a backwards page comes reversed). */
+        /* Index of the i-th row in logical order (a backwards page comes reversed). */
 #define ROW(i) (c->previous ? first_row + nrows - 1 - (i) : first_row + (i))
 
     gr_buf_t b = {0};
@@ -443,14 +445,13 @@ static void on_query(const gr_db_result_t *res, const gr_db_error_t *err, void *
         const char *first_uid = initial ? top_uid : c->first_uid;
         if (more)
             json_object_object_add(page, "nextCursor",
-                                   page_cursor(c, 0, bottom_value == NULL, bottom_value,
-                                               bottom_uid, total, first_null, first_value,
-                                               first_uid));
+                                   page_cursor(c, 0, bottom_value == NULL, bottom_value, bottom_uid,
+                                               total, first_null, first_value, first_uid));
         if (!initial && !same_position(top_value == NULL, top_value, top_uid, c->first_null,
                                        c->first_value, c->first_uid))
             json_object_object_add(page, "prevCursor",
-                                   page_cursor(c, 1, top_value == NULL, top_value, top_uid,
-                                               total, first_null, first_value, first_uid));
+                                   page_cursor(c, 1, top_value == NULL, top_value, top_uid, total,
+                                               first_null, first_value, first_uid));
     }
 #undef ROW
     gr_buf_puts(&b, json_object_to_json_string_ext(page, JSON_C_TO_STRING_PLAIN));
@@ -735,8 +736,9 @@ static void on_locations(const gr_db_result_t *res, const gr_db_error_t *err, vo
     struct json_object *list = json_object_new_array();
     for (int i = 0; i < gr_db_result_rows(res); i++) {
         struct json_object *item = json_object_new_object();
-        json_object_object_add(item, "data", location_json(gr_db_result_value(res, i, 0),
-                                                           gr_db_result_value(res, i, 1)));
+        json_object_object_add(
+            item, "data",
+            location_json(gr_db_result_value(res, i, 0), gr_db_result_value(res, i, 1)));
         json_object_array_add(list, item);
     }
     gr_http_respond_json(rq->req, 200, list);
@@ -753,9 +755,9 @@ static void on_location(const gr_db_result_t *res, const gr_db_error_t *err, voi
     if (gr_db_result_rows(res) == 0) {
         gr_http_respond_error(rq->req, 404, "%s", rq->not_found);
     } else {
-        gr_http_respond_json(rq->req, 200,
-                             location_json(gr_db_result_value(res, 0, 0),
-                                           gr_db_result_value(res, 0, 1)));
+        gr_http_respond_json(
+            rq->req, 200,
+            location_json(gr_db_result_value(res, 0, 0), gr_db_result_value(res, 0, 1)));
     }
     request_free(rq);
 }
@@ -823,7 +825,8 @@ static void validate_entity(gr_http_request_t *req, void *ud)
         loc = json_object_get_string(location);
         const char *colon = strchr(loc, ':');
         if (!colon || colon == loc || !colon[1])
-            add_error(errors, "TypeError", "Unable to parse location ref, expected <type>:<target>");
+            add_error(errors, "TypeError",
+                      "Unable to parse location ref, expected <type>:<target>");
     }
     if (json_object_array_length(errors) == 0) {
         struct json_object *copy = NULL;
@@ -838,7 +841,8 @@ static void validate_entity(gr_http_request_t *req, void *ud)
                 json_object_object_add(meta, "annotations", annotations);
             }
             if (json_object_is_type(annotations, json_type_object)) {
-                if (!json_object_object_get_ex(annotations, "backstage.io/managed-by-location", NULL))
+                if (!json_object_object_get_ex(annotations, "backstage.io/managed-by-location",
+                                               NULL))
                     json_object_object_add(annotations, "backstage.io/managed-by-location",
                                            json_object_new_string(loc));
                 if (!json_object_object_get_ex(annotations,
@@ -885,8 +889,8 @@ int catalog_routes_add(catalog_t *cat, gr_error_t *err)
         {"POST", "/validate-entity", validate_entity},
     };
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
-        int rc = gr_router_add(cat->ctx->router, routes[i].method, routes[i].pattern,
-                               routes[i].fn, cat, err);
+        int rc = gr_router_add(cat->ctx->router, routes[i].method, routes[i].pattern, routes[i].fn,
+                               cat, err);
         if (rc != 0)
             return rc;
     }

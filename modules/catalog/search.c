@@ -59,9 +59,9 @@ static void kvs_free(kvs_t *k)
     free(k->items);
 }
 
-static const char *const special_keys[] = {"attachments",        "relations",    "status",
-                                           "metadata.name",      "metadata.uid", "metadata.etag",
-                                           "metadata.namespace", NULL};
+static const char *const special_keys[] = {
+    "attachments",   "relations",          "status", "metadata.name", "metadata.uid",
+    "metadata.etag", "metadata.namespace", NULL};
 
 static int is_special(const char *path)
 {

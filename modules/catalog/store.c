@@ -13,8 +13,7 @@
 const char CATALOG_SQL_BY_REF[] = "SELECT final_entity FROM entities WHERE ref = $1";
 const char CATALOG_SQL_BY_UID[] = "SELECT final_entity FROM entities WHERE uid = $1";
 /* LIMIT NULL is no limit. */
-const char CATALOG_SQL_LIST[] =
-    "SELECT final_entity FROM entities ORDER BY ref LIMIT $1 OFFSET $2";
+const char CATALOG_SQL_LIST[] = "SELECT final_entity FROM entities ORDER BY ref LIMIT $1 OFFSET $2";
 
 /* ---- query text ------------------------------------------------------------------ */
 
@@ -36,9 +35,8 @@ static void int_param(catalog_sql_t *q, int64_t v)
     catalog_sql_param(q, text);
 }
 
-void catalog_sql_entities(catalog_sql_t *q, const catalog_filter_t *f,
-                          const catalog_order_t *order, size_t norder, int64_t limit,
-                          int64_t offset)
+void catalog_sql_entities(catalog_sql_t *q, const catalog_filter_t *f, const catalog_order_t *order,
+                          size_t norder, int64_t limit, int64_t offset)
 {
     catalog_sql_append(q, "SELECT e.final_entity FROM entities e WHERE ");
     catalog_sql_filter(q, f, "e.uid");
@@ -150,7 +148,8 @@ void catalog_sql_by_refs(catalog_sql_t *q, const char *joined_refs, const catalo
 
 void catalog_sql_facets(catalog_sql_t *q, const gr_strvec_t *facets, const catalog_filter_t *f)
 {
-    catalog_sql_append(q, "SELECT s.key, s.original_value, count(*) FROM search s WHERE s.key IN (");
+    catalog_sql_append(q,
+                       "SELECT s.key, s.original_value, count(*) FROM search s WHERE s.key IN (");
     for (size_t i = 0; i < facets->len; i++) {
         if (i)
             catalog_sql_append(q, ", ");
@@ -172,4 +171,3 @@ const char CATALOG_SQL_LOCATION_BY_ID[] =
 const char CATALOG_SQL_LOCATION_BY_REF[] =
     "SELECT md5(location)::uuid::text, location FROM entities "
     "WHERE ref = $1 AND location IS NOT NULL";
-

@@ -106,8 +106,8 @@ static void on_committed(const gr_db_error_t *err, void *ud)
 
 /* ---- phase 3: write what changed, stitch, commit ------------------------------ */
 
-static const char *const stage_columns[] = {"uid",  "ref",      "kind",        "namespace",
-                                            "name", "etag",     "body",        "location",
+static const char *const stage_columns[] = {"uid",         "ref",        "kind", "namespace",
+                                            "name",        "etag",       "body", "location",
                                             "source_path", "source_line"};
 #define STAGE_NCOLUMNS (sizeof stage_columns / sizeof stage_columns[0])
 
@@ -136,9 +136,8 @@ static const char SQL_GATHER_DELTA[] =
     "JOIN entities e ON e.uid = r.originating_uid WHERE e.provider = $1 AND "
     "(e.ref IN (SELECT ref FROM stage) OR (e.ref IN (SELECT ref FROM stage_removed) AND "
     "NOT EXISTS (SELECT 1 FROM stage_keys k WHERE k.ref = e.ref)))";
-static const char SQL_REMOVE_FULL[] =
-    "DELETE FROM entities e WHERE e.provider = $1 AND "
-    "NOT EXISTS (SELECT 1 FROM stage_keys k WHERE k.ref = e.ref)";
+static const char SQL_REMOVE_FULL[] = "DELETE FROM entities e WHERE e.provider = $1 AND "
+                                      "NOT EXISTS (SELECT 1 FROM stage_keys k WHERE k.ref = e.ref)";
 static const char SQL_REMOVE_DELTA[] =
     "DELETE FROM entities e USING stage_removed d WHERE d.ref = e.ref AND e.provider = $1 AND "
     "NOT EXISTS (SELECT 1 FROM stage_keys k WHERE k.ref = e.ref)";
@@ -148,7 +147,8 @@ static const char SQL_REMOVE_DELTA[] =
 static const char SQL_STITCH[] =
     "UPDATE entities e SET final_entity = left(e.body, -1) || "
     "CASE WHEN e.body = '{}' THEN '' ELSE ',' END || '\"relations\":' || x.rels || '}' "
-    "FROM (SELECT t.ref, coalesce((SELECT '[' || string_agg(format('{\"type\":%s,\"targetRef\":%s}', "
+    "FROM (SELECT t.ref, coalesce((SELECT '[' || "
+    "string_agg(format('{\"type\":%s,\"targetRef\":%s}', "
     "to_json(d.type), to_json(d.target_ref)), ',' ORDER BY d.type, d.target_ref) || ']' "
     "FROM (SELECT DISTINCT type, target_ref FROM relations WHERE source_ref = t.ref) d), '[]') "
     "AS rels FROM (SELECT DISTINCT ref FROM stitch) t) x WHERE e.ref = x.ref";
@@ -188,8 +188,10 @@ static void phase_write(run_t *r)
         catalog_prepared_t *p = a->items[i];
         snprintf(lines[s / STAGE_NCOLUMNS], sizeof lines[0], "%u", p->source_line);
         const char *row[STAGE_NCOLUMNS] = {
-            p->uid,  p->ref,      p->kind,        p->namespace,
-            p->name, p->etag,     p->body,        p->location,
+            p->uid,         p->ref,
+            p->kind,        p->namespace,
+            p->name,        p->etag,
+            p->body,        p->location,
             p->source_path, p->source_line ? lines[s / STAGE_NCOLUMNS] : NULL};
         memcpy(&stage[s], row, sizeof row);
         s += STAGE_NCOLUMNS;
@@ -302,9 +304,7 @@ static void on_existing(const gr_db_result_t *res, const gr_db_error_t *err, voi
     }
     for (size_t i = 0; i < a->nitems; i++)
         if (r->state[i] != ST_CONFLICT)
-            r->counts[r->state[i] == ST_ADDED     ? 0
-                      : r->state[i] == ST_UPDATED ? 1
-                                                  : 3]++;
+            r->counts[r->state[i] == ST_ADDED ? 0 : r->state[i] == ST_UPDATED ? 1 : 3]++;
     step_done(r);
 }
 
@@ -333,8 +333,7 @@ static void phase_classify(gr_db_tx_t *tx, const gr_db_error_t *err, void *ud)
     send_copy(r, "stage_keys", key_columns, 2, keys, a->nitems);
     send(r, "ANALYZE stage_keys", 0, NULL);
     if (!a->full) {
-        send(r, "CREATE TEMP TABLE stage_removed (ref text PRIMARY KEY) ON COMMIT DROP", 0,
-             NULL);
+        send(r, "CREATE TEMP TABLE stage_removed (ref text PRIMARY KEY) ON COMMIT DROP", 0, NULL);
         /* Duplicates in the list would break the primary key: drop them. */
         gr_strvec_t unique = {0};
         for (size_t i = 0; i < a->removed_refs.len; i++)

@@ -52,12 +52,12 @@ static char *render(const char *template_json, const char *item_json, const char
 
 TEST(mapping_templates_keep_types_interpolate_default_and_drop_missing)
 {
-    char *s = render("{\"name\":\"{{ name }}\",\"tags\":\"{{ tags }}\",\"title\":\"Svc {{ name }} "
-                     "({{ $key }})\",\"owner\":\"{{ team | platform }}\",\"desc\":\"{{ nope }}\","
-                     "\"list\":[\"{{ nope }}\",\"x\"],\"file\":\"{{ $file }}\",\"n\":\"{{ n }}\","
-                     "\"deep\":\"{{ a.b }}\"}",
-                     "{\"name\":\"billing\",\"tags\":[\"a\",\"b\"],\"n\":5,\"a\":{\"b\":\"c\"}}",
-                     "3");
+    char *s =
+        render("{\"name\":\"{{ name }}\",\"tags\":\"{{ tags }}\",\"title\":\"Svc {{ name }} "
+               "({{ $key }})\",\"owner\":\"{{ team | platform }}\",\"desc\":\"{{ nope }}\","
+               "\"list\":[\"{{ nope }}\",\"x\"],\"file\":\"{{ $file }}\",\"n\":\"{{ n }}\","
+               "\"deep\":\"{{ a.b }}\"}",
+               "{\"name\":\"billing\",\"tags\":[\"a\",\"b\"],\"n\":5,\"a\":{\"b\":\"c\"}}", "3");
     CHECK_STR(s, "{\"name\":\"billing\",\"tags\":[\"a\",\"b\"],\"title\":\"Svc billing (3)\","
                  "\"owner\":\"platform\",\"list\":[\"x\"],\"file\":\"lists/a.yaml\",\"n\":5,"
                  "\"deep\":\"c\"}");
@@ -90,8 +90,8 @@ static void write_file(const char *rel, const char *fmt, ...)
     fclose(f);
 }
 
-#define COMPONENT(name, extra)                                                                    \
-    "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: " name "\n" extra     \
+#define COMPONENT(name, extra)                                                                     \
+    "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: " name "\n" extra      \
     "spec:\n  type: service\n  lifecycle: production\n  owner: team-a\n"
 
 static const cc_file_error_t *error_for(const cc_scan_result_t *r, const char *path,

@@ -177,8 +177,9 @@ TEST(by_refs_and_facets_sql_take_values_as_parameters)
     gr_strvec_push(&facets, "spec.type");
     catalog_sql_t fq = {0};
     catalog_sql_facets(&fq, &facets, &none);
-    CHECK_CONTAINS(fq.text.data, "WHERE s.key IN ($1, $2) AND s.original_value IS NOT NULL AND TRUE "
-                                 "GROUP BY s.key, s.original_value");
+    CHECK_CONTAINS(fq.text.data,
+                   "WHERE s.key IN ($1, $2) AND s.original_value IS NOT NULL AND TRUE "
+                   "GROUP BY s.key, s.original_value");
     catalog_sql_free(&fq);
     gr_strvec_free(&facets);
 }
