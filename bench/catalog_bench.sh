@@ -9,6 +9,8 @@
 #   3. GET /api/catalog/entities?limit=100 requests/s.
 # The host runs on its embedded PostgreSQL, on the same machine.
 # Usage: bench/catalog_bench.sh [build dir]   (default: build-release)
+#   BENCH_SECONDS (10) and BENCH_CONNECTIONS (64) shape the wrk runs;
+#   BENCH_LOG_LEVEL=debug also prints how long each step of a sync took.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build-release}
@@ -62,7 +64,7 @@ cat >"$work/app-config.yaml" <<EOF
 backend:
   listen: { host: 127.0.0.1, port: $port }
   database: { client: embedded }
-  log: { level: warn }
+  log: { level: ${BENCH_LOG_LEVEL:-warn} }
   http: { maxConnections: 4096 }
 modules: [catalog, catalog-provider-central-config]
 catalog:
@@ -108,4 +110,5 @@ EOF
 rps() { wrk -t2 -c"${BENCH_CONNECTIONS:-64}" -d"${BENCH_SECONDS:-10}"s "$@" | awk '/Requests\/sec/ {print $2}'; }
 echo "by-name: $(rps -s "$work/by-name.lua" "$base/") requests/s (1,000 different components, ~1.3 KB each)"
 echo "entities?limit=100: $(rps "$base/api/catalog/entities?limit=100") requests/s (~130 KB per answer)"
+if [ "${BENCH_LOG_LEVEL:-}" = debug ]; then grep -E "mutation of|prepared|scanned" "$work/host.log" || true; fi
 echo "host RSS after the runs: $(awk '/VmRSS/ {print $2 / 1024 " MB"}' /proc/$hostpid/status)"

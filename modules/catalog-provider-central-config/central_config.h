@@ -137,6 +137,18 @@ typedef struct cc_scan_result {
 void cc_scan(const cc_scan_options_t *o, cc_scan_result_t *out);
 void cc_scan_result_free(cc_scan_result_t *r);
 
+/* The same scan in parts, so several threads read files at once:
+ * cc_scan_begin walks the tree and selects the files (NULL when the root
+ * itself failed, with out->status set); cc_scan_part(job, i) for each i
+ * below cc_scan_parts(job), in any order and on any threads, each part on
+ * one thread; then cc_scan_finish merges the parts into out (deterministic
+ * whatever the order the parts ran in) and frees the job. */
+typedef struct cc_scan_job cc_scan_job_t;
+cc_scan_job_t *cc_scan_begin(const cc_scan_options_t *o, size_t max_parts, cc_scan_result_t *out);
+size_t cc_scan_parts(const cc_scan_job_t *job);
+void cc_scan_part(cc_scan_job_t *job, size_t part);
+void cc_scan_finish(cc_scan_job_t *job);
+
 /* Appends an error (copies path and message). */
 void cc_errors_add(cc_file_error_t **errors, size_t *n, const char *path, uint32_t line,
                    uint32_t column, const char *message);

@@ -142,12 +142,16 @@ static char *read_file(const char *path, size_t max, size_t *len, char **why)
 
 /* ---- one scan ------------------------------------------------------------------------ */
 
+/* One part of a scan: a run of files, read by one thread.  Parts keep
+ * their own lists and are merged in file order at the end. */
 typedef struct scan {
     const cc_scan_options_t *o;
-    cc_scan_result_t *res;
     /* Every accepted entity, in visiting order; duplicates resolved at the end. */
     cc_scan_entity_t *found;
     size_t nfound, capfound;
+    cc_file_error_t *errors;
+    size_t nerrors;
+    size_t files;
 } scan_t;
 
 static void error_at(scan_t *sc, const char *path, uint32_t line, uint32_t column, const char *fmt,
@@ -161,7 +165,7 @@ static void error_at(scan_t *sc, const char *path, uint32_t line, uint32_t colum
     va_start(ap, fmt);
     gr_buf_vprintf(&b, fmt, ap);
     va_end(ap);
-    cc_errors_add(&sc->res->errors, &sc->res->nerrors, path, line, column, b.data ? b.data : "");
+    cc_errors_add(&sc->errors, &sc->nerrors, path, line, column, b.data ? b.data : "");
     gr_buf_free(&b);
 }
 
@@ -472,7 +476,7 @@ static void scan_file(scan_t *sc, const char *file, const cc_mapping_t *m, size_
         free(why);
         return;
     }
-    sc->res->files++;
+    sc->files++;
     catalog_file_t parsed = {0};
     catalog_file_parse(&parsed, file, data, len);
     free(data);
@@ -500,7 +504,7 @@ static int cmp_order_ref(const void *a, const void *b)
     return c ? c : (x->index < y->index ? -1 : x->index > y->index);
 }
 
-static void resolve_conflicts(scan_t *sc)
+static void resolve_conflicts(scan_t *sc, cc_scan_result_t *res)
 {
     order_ref_t *order = gr_xcalloc(sc->nfound + 1, sizeof *order);
     for (size_t i = 0; i < sc->nfound; i++)
@@ -522,7 +526,6 @@ static void resolve_conflicts(scan_t *sc)
                  "path order); this one is ignored",
                  l->ref, w->path, w->line, w->column);
     }
-    cc_scan_result_t *res = sc->res;
     res->entities = gr_xcalloc(sc->nfound + 1, sizeof *res->entities);
     for (size_t i = 0; i < sc->nfound; i++) {
         if (lose[i]) {
@@ -550,7 +553,16 @@ static int cmp_error(const void *a, const void *b)
     return x->column < y->column ? -1 : x->column > y->column;
 }
 
-void cc_scan(const cc_scan_options_t *o, cc_scan_result_t *out)
+struct cc_scan_job {
+    const cc_scan_options_t *o;
+    cc_scan_result_t *out;
+    gr_strvec_t files; /* selected, in path order */
+    size_t *rules;     /* per file: 1 + the mapping rule that reads it, or 0 */
+    scan_t *parts;
+    size_t nparts;
+};
+
+cc_scan_job_t *cc_scan_begin(const cc_scan_options_t *o, size_t max_parts, cc_scan_result_t *out)
 {
     *out = (cc_scan_result_t){0};
     struct stat st;
@@ -559,27 +571,96 @@ void cc_scan(const cc_scan_options_t *o, cc_scan_result_t *out)
         snprintf(out->message, sizeof out->message, "the source directory %s %s",
                  o->root ? o->root : "(none)",
                  !o->root || errno == ENOENT ? "does not exist" : "is not a readable directory");
-        return;
+        return NULL;
     }
-    scan_t sc = {.o = o, .res = out};
-    gr_strvec_t files = {0};
-    walk(o->root, "", &files, out);
-    for (size_t i = 0; i < files.len; i++) {
-        const char *file = files.items[i];
+    cc_scan_job_t *job = gr_xcalloc(1, sizeof *job);
+    job->o = o;
+    job->out = out;
+    gr_strvec_t all = {0};
+    walk(o->root, "", &all, out);
+    job->rules = gr_xcalloc(all.len + 1, sizeof *job->rules);
+    for (size_t i = 0; i < all.len; i++) {
+        const char *file = all.items[i];
         if (selected(&o->exclude, file))
             continue;
-        const cc_mapping_t *rule = NULL;
-        size_t index = 0;
+        size_t rule = 0;
         for (size_t k = 0; k < o->nmappings && !rule; k++)
-            if (selected(&o->mappings[k].include, file)) {
-                rule = &o->mappings[k];
-                index = k;
-            }
-        if (rule || selected(&o->include, file))
-            scan_file(&sc, file, rule, index);
+            if (selected(&o->mappings[k].include, file))
+                rule = k + 1;
+        if (rule || selected(&o->include, file)) {
+            job->rules[job->files.len] = rule;
+            gr_strvec_push(&job->files, file);
+        }
     }
-    gr_strvec_free(&files);
-    resolve_conflicts(&sc);
+    gr_strvec_free(&all);
+    /* A part of fewer than a few files costs more to hand over than it saves. */
+    size_t parts = job->files.len / 8;
+    job->nparts = parts < 1 ? 1 : parts > max_parts ? (max_parts ? max_parts : 1) : parts;
+    job->parts = gr_xcalloc(job->nparts, sizeof *job->parts);
+    for (size_t i = 0; i < job->nparts; i++)
+        job->parts[i].o = o;
+    return job;
+}
+
+size_t cc_scan_parts(const cc_scan_job_t *job)
+{
+    return job->nparts;
+}
+
+void cc_scan_part(cc_scan_job_t *job, size_t part)
+{
+    size_t n = job->files.len, per = (n + job->nparts - 1) / job->nparts;
+    size_t lo = part * per, hi = lo + per < n ? lo + per : n;
+    for (size_t i = lo; i < hi; i++) {
+        size_t rule = job->rules[i];
+        scan_file(&job->parts[part], job->files.items[i], rule ? &job->o->mappings[rule - 1] : NULL,
+                  rule ? rule - 1 : 0);
+    }
+}
+
+void cc_scan_finish(cc_scan_job_t *job)
+{
+    cc_scan_result_t *out = job->out;
+    /* Parts hold consecutive runs of files: concatenated in order, they are
+     * the serial scan's result. */
+    scan_t all = {.o = job->o};
+    for (size_t p = 0; p < job->nparts; p++) {
+        scan_t *part = &job->parts[p];
+        for (size_t i = 0; i < part->nfound; i++) {
+            if (all.nfound == all.capfound) {
+                all.capfound = all.capfound ? all.capfound * 2 : 64;
+                all.found = gr_xrealloc(all.found, all.capfound * sizeof *all.found);
+            }
+            all.found[all.nfound++] = part->found[i];
+        }
+        free(part->found);
+        out->files += part->files;
+        out->errors =
+            gr_xrealloc(out->errors, (out->nerrors + part->nerrors + 1) * sizeof *out->errors);
+        if (part->nerrors)
+            memcpy(out->errors + out->nerrors, part->errors, part->nerrors * sizeof *part->errors);
+        out->nerrors += part->nerrors;
+        free(part->errors);
+    }
+    resolve_conflicts(&all, out);
+    out->errors = gr_xrealloc(out->errors, (out->nerrors + all.nerrors + 1) * sizeof *out->errors);
+    if (all.nerrors)
+        memcpy(out->errors + out->nerrors, all.errors, all.nerrors * sizeof *all.errors);
+    out->nerrors += all.nerrors;
+    free(all.errors);
     if (out->nerrors)
         qsort(out->errors, out->nerrors, sizeof *out->errors, cmp_error);
+    gr_strvec_free(&job->files);
+    free(job->rules);
+    free(job->parts);
+    free(job);
+}
+
+void cc_scan(const cc_scan_options_t *o, cc_scan_result_t *out)
+{
+    cc_scan_job_t *job = cc_scan_begin(o, 1, out);
+    if (!job)
+        return;
+    cc_scan_part(job, 0);
+    cc_scan_finish(job);
 }

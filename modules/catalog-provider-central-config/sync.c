@@ -29,7 +29,9 @@ typedef struct cc_run {
     cc_scan_options_t opts;       /* the provider's, with this run's root */
     char *revision;
     cc_scan_result_t scan;
-    int scanned;
+    cc_scan_job_t *job;
+    size_t parts_left;
+    int scan_failed; /* a part was cancelled before it ran */
     int status;
     char *message;
     size_t counts[4]; /* added, updated, removed, unchanged */
@@ -226,19 +228,24 @@ static void on_applied(const catalog_mutation_result_t *result, void *ud)
     run_end(run, 0, NULL);
 }
 
-static void scan_work(void *arg)
-{
-    cc_run_t *run = arg;
-    cc_scan(&run->opts, &run->scan);
-}
+/* The scan runs in three steps on the thread pool: list the files (one
+ * item), read them (up to SCAN_PARTS items at once), merge (on the loop:
+ * it only moves pointers and sorts). */
+#define SCAN_PARTS 4
 
-static void on_scanned(void *arg, int status)
+typedef struct scan_part {
+    cc_run_t *run;
+    size_t index;
+} scan_part_t;
+
+static void scan_parsed(cc_run_t *run)
 {
-    cc_run_t *run = arg;
     cc_provider_t *p = run->p;
     cc_module_t *m = p->mod;
-    run->scanned = status == 0;
-    if (status != 0 || run->cancelled || m->stopping) {
+    if (run->job)
+        cc_scan_finish(run->job);
+    run->job = NULL;
+    if (run->scan_failed || run->cancelled || m->stopping) {
         run_end(run, GR_ERR_CANCELED, "the sync was cancelled (timeout or shutdown)");
         return;
     }
@@ -246,6 +253,9 @@ static void on_scanned(void *arg, int status)
         run_end(run, run->scan.status, run->scan.message);
         return;
     }
+    gr_log_debug(m->ctx->log, "provider %s: scanned %zu files into %zu entities in %llu ms", p->id,
+                 run->scan.files, run->scan.nentities,
+                 (unsigned long long)(gr_now_ms() - run->start_mono_ms));
     size_t n = run->scan.nentities;
     catalog_entity_input_t *inputs = gr_xcalloc(n + 1, sizeof *inputs);
     for (size_t i = 0; i < n; i++) {
@@ -255,6 +265,55 @@ static void on_scanned(void *arg, int status)
     }
     catalog_provider_apply_full(m->catalog, p->catalog, inputs, n, on_applied, run);
     free(inputs);
+}
+
+static void part_work(void *arg)
+{
+    scan_part_t *sp = arg;
+    cc_scan_part(sp->run->job, sp->index);
+}
+
+static void part_done(void *arg, int status)
+{
+    scan_part_t *sp = arg;
+    cc_run_t *run = sp->run;
+    free(sp);
+    if (status != 0)
+        run->scan_failed = 1;
+    if (--run->parts_left == 0)
+        scan_parsed(run);
+}
+
+static void list_work(void *arg)
+{
+    cc_run_t *run = arg;
+    run->job = cc_scan_begin(&run->opts, SCAN_PARTS, &run->scan);
+}
+
+static void listed(void *arg, int status)
+{
+    cc_run_t *run = arg;
+    if (status != 0 || !run->job || run->cancelled || run->p->mod->stopping) {
+        run->scan_failed = status != 0;
+        scan_parsed(run);
+        return;
+    }
+    size_t parts = cc_scan_parts(run->job);
+    run->parts_left = parts;
+    for (size_t i = 0; i < parts; i++) {
+        scan_part_t *sp = gr_xcalloc(1, sizeof *sp);
+        *sp = (scan_part_t){run, i};
+        gr_error_t err = {0};
+        if (gr_work_submit(run->p->mod->ctx, part_work, part_done, sp, &err) == 0)
+            continue;
+        /* Refused (shutting down): these parts will never report. */
+        free(sp);
+        run->scan_failed = 1;
+        run->parts_left -= parts - i;
+        if (run->parts_left == 0)
+            scan_parsed(run);
+        return;
+    }
 }
 
 static void on_fetched(cc_source_t *src, int status, const char *message, const char *root,
@@ -278,7 +337,7 @@ static void on_fetched(cc_source_t *src, int status, const char *message, const 
     run->opts.root = gr_xstrdup(root);
     run->opts.location_prefix = p->source.ops->location_prefix(&p->source, root);
     gr_error_t err = {0};
-    if (gr_work_submit(p->mod->ctx, scan_work, on_scanned, run, &err) != 0)
+    if (gr_work_submit(p->mod->ctx, list_work, listed, run, &err) != 0)
         run_end(run, err.code, err.message);
 }
 

@@ -218,6 +218,8 @@ static void prepare_done(void *arg, int status)
         finish(m, GR_ERR_CANCELED, "the catalog is shutting down", NULL);
         return;
     }
+    gr_log_debug(m->cat->ctx->log, "%s: prepared %zu entities in %llu ms", m->provider->name,
+                 m->ninputs, (unsigned long long)(gr_now_ms() - m->start_ms));
     store(m);
 }
 

@@ -17,15 +17,23 @@ const char CATALOG_SQL_LIST[] = "SELECT final_entity FROM entities ORDER BY ref 
 
 /* ---- query text ------------------------------------------------------------------ */
 
-/* The lower-cased value of search key `field` for entity `alias`: the sort
- * key of "order" and "orderField". */
-static void sort_value(catalog_sql_t *q, const char *alias, const char *field)
+/* Joins the lower-cased value of search key `field` to entity `alias` as
+ * <join_alias>.v: the sort key of "order" and "orderField".  Aggregated
+ * once over the key's rows (which the (key, value) index finds) rather
+ * than looked up per entity, so the search table needs no second index. */
+static void join_sort_value(catalog_sql_t *q, const char *alias, const char *join_alias,
+                            const char *field)
 {
-    catalog_sql_append(q, "(SELECT min(s.value) FROM search s WHERE s.entity_uid = ");
-    catalog_sql_append(q, alias);
-    catalog_sql_append(q, ".uid AND s.key = ");
+    catalog_sql_append(q,
+                       " LEFT JOIN (SELECT entity_uid, min(value) AS v FROM search WHERE key = ");
     catalog_sql_param(q, field);
-    catalog_sql_append(q, ")");
+    catalog_sql_append(q, " GROUP BY entity_uid) ");
+    catalog_sql_append(q, join_alias);
+    catalog_sql_append(q, " ON ");
+    catalog_sql_append(q, join_alias);
+    catalog_sql_append(q, ".entity_uid = ");
+    catalog_sql_append(q, alias);
+    catalog_sql_append(q, ".uid");
 }
 
 static void int_param(catalog_sql_t *q, int64_t v)
@@ -38,11 +46,19 @@ static void int_param(catalog_sql_t *q, int64_t v)
 void catalog_sql_entities(catalog_sql_t *q, const catalog_filter_t *f, const catalog_order_t *order,
                           size_t norder, int64_t limit, int64_t offset)
 {
-    catalog_sql_append(q, "SELECT e.final_entity FROM entities e WHERE ");
+    /* At most a few order fields: o0, o1, ... */
+    char alias[32];
+    catalog_sql_append(q, "SELECT e.final_entity FROM entities e");
+    for (size_t i = 0; i < norder; i++) {
+        snprintf(alias, sizeof alias, "o%zu", i);
+        join_sort_value(q, "e", alias, order[i].field);
+    }
+    catalog_sql_append(q, " WHERE ");
     catalog_sql_filter(q, f, "e.uid");
     catalog_sql_append(q, " ORDER BY ");
     for (size_t i = 0; i < norder; i++) {
-        sort_value(q, "e", order[i].field);
+        snprintf(alias, sizeof alias, "o%zu.v", i);
+        catalog_sql_append(q, alias);
         catalog_sql_append(q, order[i].descending ? " DESC NULLS LAST, " : " ASC NULLS LAST, ");
     }
     catalog_sql_append(q, "e.ref");
@@ -65,11 +81,11 @@ void catalog_sql_query(catalog_sql_t *q, const catalog_filter_t *f, const catalo
                        int count_total, int64_t limit, int64_t offset)
 {
     catalog_sql_append(q, "WITH filtered AS (SELECT e.uid, e.final_entity, ");
+    catalog_sql_append(q, c->order_field ? "o.v" : "NULL::text");
+    catalog_sql_append(q, " AS value FROM entities e");
     if (c->order_field)
-        sort_value(q, "e", c->order_field);
-    else
-        catalog_sql_append(q, "NULL::text");
-    catalog_sql_append(q, " AS value FROM entities e WHERE ");
+        join_sort_value(q, "e", "o", c->order_field);
+    catalog_sql_append(q, " WHERE ");
     catalog_sql_filter(q, f, "e.uid");
     if (c->text_term && *c->text_term) {
         catalog_sql_append(q, " AND e.uid IN (SELECT entity_uid FROM search WHERE key IN (");

@@ -8,12 +8,13 @@
  *      another provider owns: refused, the owner keeps it).
  *   2. Only added and updated entities travel in full: staged, then written
  *      with their relations and search rows.  Entities the provider no
- *      longer emits (full) or asked to remove (delta) are deleted; their
- *      relations and search rows go with them (ON DELETE CASCADE).
- *   3. Re-stitch every entity whose relations may have changed: the written
- *      ones, and the sources of every relation removed or added.  Stitching
- *      writes final_entity (body plus "relations") and the relations.<type>
- *      search rows.
+ *      longer emits (full) or asked to remove (delta), and the old rows of
+ *      updated ones, are deleted with their relations and search rows.
+ *   3. Stitch every entity whose relations may have changed: the written
+ *      ones, and the sources of every relation removed or added.  The
+ *      relations lists are built once, set-wise; written entities are
+ *      inserted with theirs, others updated only when theirs changed.
+ *      Stitching also writes the relations.<type> search rows.
  *   4. Commit.  Any failure rolls everything back: readers see the catalog
  *      before or after the mutation, never half of it.
  *
@@ -40,6 +41,11 @@ typedef struct run {
     void (*next)(struct run *);
     unsigned char *state; /* per item */
     size_t counts[4];     /* added, updated, removed, unchanged */
+    /* What each statement in flight is, in sending order, for the debug
+     * log of how long each step took. */
+    gr_strvec_t labels;
+    size_t next_label;
+    uint64_t last_ms;
 } run_t;
 
 static void run_finish(run_t *r)
@@ -49,8 +55,29 @@ static void run_finish(run_t *r)
     r->done(a, r->error ? GR_ERR_UNAVAILABLE : 0, r->error, r->counts, r->user_data);
     free(r->error);
     free(r->state);
+    gr_strvec_free(&r->labels);
     free(r);
     catalog_unref(cat);
+}
+
+/* Statements on one connection complete in order, so the time since the
+ * previous completion is this statement's own. */
+static void step_timing(run_t *r)
+{
+    uint64_t now = gr_now_ms();
+    if (r->next_label < r->labels.len) {
+        gr_log_t *log = r->a->cat->ctx->log;
+        if (gr_log_enabled(log, GR_LOG_DEBUG))
+            gr_log_debug(log, "mutation of %s: %s: %llu ms", r->a->provider,
+                         r->labels.items[r->next_label], (unsigned long long)(now - r->last_ms));
+        r->next_label++;
+    }
+    r->last_ms = now;
+}
+
+static void label(run_t *r, const char *fmt, const char *text, size_t n)
+{
+    gr_strvec_pushf(&r->labels, fmt, (int)(strlen(text) < 60 ? strlen(text) : 60), text, n);
 }
 
 static void note_error(run_t *r, const gr_db_error_t *err, const char *what)
@@ -72,12 +99,14 @@ static void on_step(const gr_db_result_t *res, const gr_db_error_t *err, void *u
 {
     (void)res;
     run_t *r = ud;
+    step_timing(r);
     note_error(r, err, "catalog mutation");
     step_done(r);
 }
 
 static void send(run_t *r, const char *sql, int nparams, const char *const *params)
 {
+    label(r, "%.*s (%zu)", sql, (size_t)nparams);
     r->pending++;
     gr_db_tx_query(r->tx, sql, nparams, params, on_step, r);
 }
@@ -87,6 +116,7 @@ static void send_copy(run_t *r, const char *table, const char *const *columns, s
 {
     if (nrows == 0)
         return;
+    label(r, "COPY %.*s: %zu rows", table, nrows);
     r->pending++;
     gr_db_tx_copy(r->tx, table, columns, ncolumns, values, nrows, on_step, r);
 }
@@ -100,6 +130,8 @@ static void on_rolled_back(const gr_db_error_t *err, void *ud)
 static void on_committed(const gr_db_error_t *err, void *ud)
 {
     run_t *r = ud;
+    label(r, "%.*s (%zu)", "COMMIT", 0);
+    step_timing(r);
     note_error(r, err, "catalog mutation");
     run_finish(r);
 }
@@ -118,48 +150,69 @@ static const char *const search_columns[] = {"entity_uid", "key", "value", "orig
 static void on_removed(const gr_db_result_t *res, const gr_db_error_t *err, void *ud)
 {
     run_t *r = ud;
-    note_error(r, err, "catalog mutation: remove entities");
-    if (!err)
-        r->counts[2] = (size_t)gr_db_result_affected(res);
+    step_timing(r);
+    note_error(r, err, "catalog mutation: count removed entities");
+    int64_t n = 0;
+    if (!err && gr_db_result_int64(res, 0, 0, &n) == 0)
+        r->counts[2] = (size_t)n;
     step_done(r);
 }
 
-/* The sources of every relation that entities about to be replaced or
- * removed had: those entities' relations lists change. */
-static const char SQL_GATHER_FULL[] =
-    "INSERT INTO stitch (ref) SELECT r.source_ref FROM relations r "
-    "JOIN entities e ON e.uid = r.originating_uid WHERE e.provider = $1 AND "
-    "(e.ref IN (SELECT ref FROM stage) OR "
+/* The entities this mutation replaces or removes, with their creation time
+ * (kept by a replaced entity) and whether they go for good. */
+static const char SQL_GONE_FULL[] =
+    "INSERT INTO gone (uid, ref, removed, created_at) "
+    "SELECT e.uid, e.ref, NOT EXISTS (SELECT 1 FROM stage s WHERE s.ref = e.ref), e.created_at "
+    "FROM entities e WHERE e.provider = $1 AND (e.ref IN (SELECT ref FROM stage) OR "
     "NOT EXISTS (SELECT 1 FROM stage_keys k WHERE k.ref = e.ref))";
-static const char SQL_GATHER_DELTA[] =
-    "INSERT INTO stitch (ref) SELECT r.source_ref FROM relations r "
-    "JOIN entities e ON e.uid = r.originating_uid WHERE e.provider = $1 AND "
-    "(e.ref IN (SELECT ref FROM stage) OR (e.ref IN (SELECT ref FROM stage_removed) AND "
+static const char SQL_GONE_DELTA[] =
+    "INSERT INTO gone (uid, ref, removed, created_at) "
+    "SELECT e.uid, e.ref, NOT EXISTS (SELECT 1 FROM stage s WHERE s.ref = e.ref), e.created_at "
+    "FROM entities e WHERE e.provider = $1 AND (e.ref IN (SELECT ref FROM stage) OR "
+    "(e.ref IN (SELECT ref FROM stage_removed) AND "
     "NOT EXISTS (SELECT 1 FROM stage_keys k WHERE k.ref = e.ref)))";
-static const char SQL_REMOVE_FULL[] = "DELETE FROM entities e WHERE e.provider = $1 AND "
-                                      "NOT EXISTS (SELECT 1 FROM stage_keys k WHERE k.ref = e.ref)";
-static const char SQL_REMOVE_DELTA[] =
-    "DELETE FROM entities e USING stage_removed d WHERE d.ref = e.ref AND e.provider = $1 AND "
-    "NOT EXISTS (SELECT 1 FROM stage_keys k WHERE k.ref = e.ref)";
+
+/* The relations list of every entity whose list may have changed, built
+ * once, set-wise: [{"type","targetRef"}] sorted, duplicates (the same
+ * relation from two entities) merged. */
+static const char SQL_STITCHED[] =
+    "CREATE TEMP TABLE stitched ON COMMIT DROP AS "
+    "SELECT t.ref, coalesce(x.rels, '[]') AS rels FROM (SELECT DISTINCT ref FROM stitch) t "
+    "LEFT JOIN (SELECT d.source_ref, '[' || string_agg(format('{\"type\":%s,\"targetRef\":%s}', "
+    "to_json(d.type), to_json(d.target_ref)), ',' ORDER BY d.type, d.target_ref) || ']' AS rels "
+    "FROM (SELECT DISTINCT r.source_ref, r.type, r.target_ref FROM relations r "
+    "WHERE r.source_ref IN (SELECT ref FROM stitch)) d GROUP BY d.source_ref) x "
+    "ON x.source_ref = t.ref";
 
 /* final_entity is body with "relations" added before its closing brace:
- * body is canonical JSON of an object, so it always ends in '}'. */
-static const char SQL_STITCH[] =
-    "UPDATE entities e SET final_entity = left(e.body, -1) || "
-    "CASE WHEN e.body = '{}' THEN '' ELSE ',' END || '\"relations\":' || x.rels || '}' "
-    "FROM (SELECT t.ref, coalesce((SELECT '[' || "
-    "string_agg(format('{\"type\":%s,\"targetRef\":%s}', "
-    "to_json(d.type), to_json(d.target_ref)), ',' ORDER BY d.type, d.target_ref) || ']' "
-    "FROM (SELECT DISTINCT type, target_ref FROM relations WHERE source_ref = t.ref) d), '[]') "
-    "AS rels FROM (SELECT DISTINCT ref FROM stitch) t) x WHERE e.ref = x.ref";
-static const char SQL_STITCH_SEARCH_DELETE[] =
-    "DELETE FROM search s USING entities e, (SELECT DISTINCT ref FROM stitch) t "
-    "WHERE e.ref = t.ref AND s.entity_uid = e.uid AND s.key LIKE 'relations.%'";
-static const char SQL_STITCH_SEARCH_INSERT[] =
+ * body is canonical JSON of an object with at least apiVersion and kind. */
+#define FINAL_ENTITY(body, rels) "left(" body ", -1) || ',\"relations\":' || " rels " || '}'"
+
+static const char SQL_INSERT_ENTITIES[] =
+    "INSERT INTO entities (uid, ref, kind, namespace, name, etag, body, final_entity, provider, "
+    "location, source_path, source_line, created_at, updated_at) "
+    "SELECT s.uid, s.ref, s.kind, s.namespace, s.name, s.etag, s.body, " FINAL_ENTITY(
+        "s.body", "coalesce(st.rels, '[]')") ", $1, s.location, s.source_path, s.source_line, "
+                                             "coalesce(g.created_at, now()), now() FROM stage s "
+                                             "LEFT JOIN stitched st ON st.ref = s.ref LEFT JOIN "
+                                             "gone g ON g.ref = s.ref";
+
+/* Entities this mutation did not write whose relations changed. */
+static const char SQL_RESTITCH[] = "UPDATE entities e SET final_entity = " FINAL_ENTITY(
+    "e.body", "st.rels") " "
+                         "FROM stitched st WHERE e.ref = st.ref AND NOT EXISTS (SELECT 1 FROM "
+                         "stage s WHERE s.ref = "
+                         "e.ref) AND e.final_entity IS DISTINCT FROM " FINAL_ENTITY("e.body",
+                                                                                    "st.rels");
+
+static const char SQL_RELATION_SEARCH_DELETE[] =
+    "DELETE FROM search s USING entities e, stitched st WHERE e.ref = st.ref AND "
+    "s.entity_uid = e.uid AND s.key LIKE 'relations.%' AND "
+    "NOT EXISTS (SELECT 1 FROM stage g WHERE g.ref = e.ref)";
+static const char SQL_RELATION_SEARCH_INSERT[] =
     "INSERT INTO search (entity_uid, key, value, original_value) "
     "SELECT DISTINCT e.uid, 'relations.' || lower(r.type), lower(r.target_ref), r.target_ref "
-    "FROM (SELECT DISTINCT ref FROM stitch) t JOIN entities e ON e.ref = t.ref "
-    "JOIN relations r ON r.source_ref = e.ref";
+    "FROM stitched st JOIN entities e ON e.ref = st.ref JOIN relations r ON r.source_ref = st.ref";
 
 static void phase_write(run_t *r)
 {
@@ -212,38 +265,43 @@ static void phase_write(run_t *r)
     const char *provider = a->provider;
     send(r,
          "CREATE TEMP TABLE stage (uid uuid, ref text, kind text, namespace text, name text, "
-         "etag text, body text, location text, source_path text, source_line integer, "
-         "created_at timestamptz) ON COMMIT DROP",
+         "etag text, body text, location text, source_path text, source_line integer) "
+         "ON COMMIT DROP",
          0, NULL);
     send_copy(r, "stage", stage_columns, STAGE_NCOLUMNS, stage, nstage);
     send(r, "ANALYZE stage", 0, NULL);
-    send(r, "CREATE TEMP TABLE stitch (ref text) ON COMMIT DROP", 0, NULL);
-    send(r, a->full ? SQL_GATHER_FULL : SQL_GATHER_DELTA, GR_DB_PARAMS(provider));
-    /* An updated entity keeps the time it was first created. */
     send(r,
-         "UPDATE stage s SET created_at = e.created_at FROM entities e "
-         "WHERE e.ref = s.ref AND e.provider = $1",
-         GR_DB_PARAMS(provider));
+         "CREATE TEMP TABLE gone (uid uuid, ref text, removed boolean, created_at timestamptz) "
+         "ON COMMIT DROP",
+         0, NULL);
+    send(r, a->full ? SQL_GONE_FULL : SQL_GONE_DELTA, GR_DB_PARAMS(provider));
+    label(r, "%.*s (%zu)", "SELECT count(*) FROM gone WHERE removed", 0);
     r->pending++;
-    gr_db_tx_query(r->tx, a->full ? SQL_REMOVE_FULL : SQL_REMOVE_DELTA, GR_DB_PARAMS(provider),
-                   on_removed, r);
-    send(r, "DELETE FROM entities e USING stage s WHERE e.ref = s.ref AND e.provider = $1",
-         GR_DB_PARAMS(provider));
+    gr_db_tx_query(r->tx, "SELECT count(*) FROM gone WHERE removed", 0, NULL, on_removed, r);
+    /* The sources of the relations that go: their lists change.  Relations
+     * and search rows are deleted here, not by foreign keys, whose per-row
+     * checks would cost more than the whole bulk load. */
+    send(r, "CREATE TEMP TABLE stitch (ref text) ON COMMIT DROP", 0, NULL);
     send(r,
-         "INSERT INTO entities (uid, ref, kind, namespace, name, etag, body, final_entity, "
-         "provider, location, source_path, source_line, created_at, updated_at) "
-         "SELECT uid, ref, kind, namespace, name, etag, body, body, $1, location, source_path, "
-         "source_line, coalesce(created_at, now()), now() FROM stage",
-         GR_DB_PARAMS(provider));
+         "INSERT INTO stitch (ref) SELECT r.source_ref FROM relations r "
+         "JOIN gone g ON g.uid = r.originating_uid",
+         0, NULL);
+    send(r, "DELETE FROM relations WHERE originating_uid IN (SELECT uid FROM gone)", 0, NULL);
+    send(r, "DELETE FROM search WHERE entity_uid IN (SELECT uid FROM gone)", 0, NULL);
+    send(r, "DELETE FROM entities WHERE uid IN (SELECT uid FROM gone)", 0, NULL);
     send_copy(r, "relations", relation_columns, 4, rels, nrel);
     send_copy(r, "search", search_columns, 4, search, nsearch);
+    /* Written entities, and the sources of their new relations. */
     send(r,
          "INSERT INTO stitch (ref) SELECT ref FROM stage UNION ALL "
          "SELECT rel.source_ref FROM relations rel JOIN stage s ON s.uid = rel.originating_uid",
          0, NULL);
-    send(r, SQL_STITCH, 0, NULL);
-    send(r, SQL_STITCH_SEARCH_DELETE, 0, NULL);
-    send(r, SQL_STITCH_SEARCH_INSERT, 0, NULL);
+    send(r, "ANALYZE stitch", 0, NULL);
+    send(r, SQL_STITCHED, 0, NULL);
+    send(r, SQL_INSERT_ENTITIES, GR_DB_PARAMS(provider));
+    send(r, SQL_RESTITCH, 0, NULL);
+    send(r, SQL_RELATION_SEARCH_DELETE, 0, NULL);
+    send(r, SQL_RELATION_SEARCH_INSERT, 0, NULL);
     /* The values were copied by the calls above. */
     free(stage);
     free(rels);
@@ -276,6 +334,7 @@ static void on_existing(const gr_db_result_t *res, const gr_db_error_t *err, voi
 {
     run_t *r = ud;
     catalog_apply_t *a = r->a;
+    step_timing(r);
     note_error(r, err, "catalog mutation: read existing entities");
     for (int row = 0; !err && row < gr_db_result_rows(res); row++) {
         const char *ref = gr_db_result_value(res, row, 0);
@@ -321,6 +380,7 @@ static void phase_classify(gr_db_tx_t *tx, const gr_db_error_t *err, void *ud)
         return;
     }
     r->tx = tx;
+    r->last_ms = gr_now_ms();
     const char **keys = gr_xcalloc(a->nitems * 2 + 1, sizeof *keys);
     for (size_t i = 0; i < a->nitems; i++) {
         keys[2 * i] = a->items[i]->ref;
@@ -343,6 +403,7 @@ static void phase_classify(gr_db_tx_t *tx, const gr_db_error_t *err, void *ud)
                   unique.len);
         gr_strvec_free(&unique);
     }
+    label(r, "%.*s (%zu)", "SELECT the existing entities", 0);
     r->pending++;
     gr_db_tx_query(r->tx,
                    "SELECT e.ref, e.provider, e.etag FROM entities e "

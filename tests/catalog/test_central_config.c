@@ -253,6 +253,46 @@ TEST(mapping_rules_turn_lists_and_maps_into_entities)
     rm_tree(root);
 }
 
+TEST(a_scan_in_parts_gives_the_serial_result_whatever_the_order_parts_run_in)
+{
+    snprintf(root, sizeof root, "/tmp/gr-cc-parts-XXXXXX");
+    REQUIRE(mkdtemp(root) != NULL);
+    char name[64], rel[64];
+    for (int i = 0; i < 40; i++) {
+        /* Every tenth file redefines an entity of an earlier file. */
+        snprintf(name, sizeof name, "svc-%02d", i % 10 == 9 ? i - 9 : i);
+        snprintf(rel, sizeof rel, "f%02d.yaml", i);
+        write_file(rel,
+                   "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: %s\n"
+                   "spec:\n  type: service\n  lifecycle: production\n  owner: team-a\n",
+                   name);
+    }
+    write_file("f05b.yaml", "kind: [\n");
+    cc_scan_options_t o;
+    options(&o);
+    cc_scan_result_t serial, parted;
+    cc_scan(&o, &serial);
+    cc_scan_job_t *job = cc_scan_begin(&o, 3, &parted);
+    REQUIRE(job != NULL);
+    REQUIRE(cc_scan_parts(job) == 3);
+    for (size_t i = 3; i-- > 0;)
+        cc_scan_part(job, i);
+    cc_scan_finish(job);
+    CHECK(serial.nentities == 36);
+    REQUIRE(parted.nentities == serial.nentities);
+    for (size_t i = 0; i < serial.nentities; i++)
+        CHECK_STR(parted.entities[i].path, serial.entities[i].path);
+    REQUIRE(parted.nerrors == serial.nerrors);
+    CHECK(serial.nerrors == 5); /* four conflicts and a syntax error */
+    for (size_t i = 0; i < serial.nerrors; i++)
+        CHECK_STR(parted.errors[i].message, serial.errors[i].message);
+    CHECK(parted.files == 41);
+    cc_scan_result_free(&serial);
+    cc_scan_result_free(&parted);
+    cc_scan_options_free(&o);
+    rm_tree(root);
+}
+
 TEST(a_missing_root_fails_the_scan_as_a_whole)
 {
     cc_scan_options_t o = {0};
@@ -269,4 +309,5 @@ TEST_MAIN(TEST_ENTRY(globs_match_segments_double_stars_classes_and_braces),
           TEST_ENTRY(mapping_templates_keep_types_interpolate_default_and_drop_missing),
           TEST_ENTRY(a_scan_reads_selected_files_in_order_and_reports_each_problem_in_place),
           TEST_ENTRY(mapping_rules_turn_lists_and_maps_into_entities),
+          TEST_ENTRY(a_scan_in_parts_gives_the_serial_result_whatever_the_order_parts_run_in),
           TEST_ENTRY(a_missing_root_fails_the_scan_as_a_whole))

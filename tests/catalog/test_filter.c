@@ -108,10 +108,13 @@ TEST(entities_sql_orders_by_search_values_then_ref)
     catalog_order_t order[] = {{"metadata.name", 1}};
     catalog_sql_t q = {0};
     catalog_sql_entities(&q, &f, order, 1, 11, 20);
-    CHECK_CONTAINS(q.text.data, "ORDER BY (SELECT min(s.value) FROM search s WHERE s.entity_uid = "
-                                "e.uid AND s.key = $3) DESC NULLS LAST, e.ref LIMIT $4 OFFSET $5");
+    CHECK_STR(q.text.data,
+              "SELECT e.final_entity FROM entities e LEFT JOIN (SELECT entity_uid, min(value) AS "
+              "v FROM search WHERE key = $1 GROUP BY entity_uid) o0 ON o0.entity_uid = e.uid "
+              "WHERE ((e.uid IN (SELECT entity_uid FROM search WHERE key = $2 AND value = $3))) "
+              "ORDER BY o0.v DESC NULLS LAST, e.ref LIMIT $4 OFFSET $5");
     REQUIRE(q.params.len == 5);
-    CHECK_STR(q.params.items[2], "metadata.name");
+    CHECK_STR(q.params.items[0], "metadata.name");
     CHECK_STR(q.params.items[3], "11");
     CHECK_STR(q.params.items[4], "20");
     catalog_sql_free(&q);
@@ -142,6 +145,9 @@ static char *query_sql(int descending, int previous, int with_position, int coun
 TEST(query_sql_pages_forward_and_backward_in_either_order)
 {
     char *s = query_sql(0, 0, 1, 0);
+    CHECK_CONTAINS(s, "WITH filtered AS (SELECT e.uid, e.final_entity, o.v AS value FROM "
+                      "entities e LEFT JOIN (SELECT entity_uid, min(value) AS v FROM search "
+                      "WHERE key = $1 GROUP BY entity_uid) o ON o.entity_uid = e.uid WHERE TRUE)");
     CHECK_CONTAINS(s, "((f.value IS NULL) > $2 OR ((f.value IS NULL) = $3 AND "
                       "(coalesce(f.value, ''), f.uid) > ($4, $5::uuid)))");
     CHECK_CONTAINS(s, "ORDER BY (f.value IS NULL) ASC, f.value ASC, f.uid ASC LIMIT $6");

@@ -21,34 +21,39 @@ CREATE TABLE entities (
     created_at   timestamptz NOT NULL DEFAULT now(),
     updated_at   timestamptz NOT NULL DEFAULT now()
 );
+-- Rows stay inline and uncompressed up to about 8 kB: entities are read far
+-- more often than written, and most fit.
+ALTER TABLE entities SET (toast_tuple_target = 8160);
 CREATE INDEX entities_provider_idx ON entities (provider);
 CREATE INDEX entities_location_idx ON entities (location);
 
 -- Relations as each entity's spec implies them, both directions, tagged
 -- with the entity they came from so a change re-derives exactly its own.
 -- An entity's relations are every row whose source_ref is its ref,
--- whichever entity they came from.
+-- whichever entity they came from.  Mutations delete an entity's relations
+-- and search rows with it; there is no foreign key, as its per-row checks
+-- would cost more than the bulk load of a whole sync.
 CREATE TABLE relations (
-    originating_uid uuid NOT NULL REFERENCES entities (uid) ON DELETE CASCADE,
+    originating_uid uuid NOT NULL,
     source_ref      text NOT NULL,
     type            text NOT NULL,
     target_ref      text NOT NULL
 );
 CREATE INDEX relations_source_idx ON relations (source_ref);
-CREATE INDEX relations_originating_idx ON relations (originating_uid);
 
 -- Backstage's search table: every leaf of an entity under its lower-cased
 -- dotted path, with its lower-cased value (filters, ordering, text search)
 -- and the value as written (facets).  relations.<type> rows come from
--- stitching.
+-- stitching.  One index: a second one, on entity_uid, would double the
+-- cost of loading a large sync, and the deletes it would serve are
+-- set-wise (hash joins) anyway.
 CREATE TABLE search (
-    entity_uid     uuid NOT NULL REFERENCES entities (uid) ON DELETE CASCADE,
+    entity_uid     uuid NOT NULL,
     key            text NOT NULL,
     value          text,
     original_value text
 );
 CREATE INDEX search_key_value_idx ON search (key, value);
-CREATE INDEX search_entity_idx ON search (entity_uid, key);
 
 -- Each provider's status document (last sync, counts, errors), written by
 -- the provider through the entity-provider extension point.
