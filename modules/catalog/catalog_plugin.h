@@ -245,6 +245,7 @@ typedef struct catalog {
      * and the last one frees, so no late callback reads freed memory. */
     int refs;
     int stopping;
+    int draining; /* the host began shutting down: end long mutations early */
     /* Mutations run one at a time, in order. */
     catalog_mutation_t *queue_head, *queue_tail;
     int mutating;

@@ -56,6 +56,15 @@ static int catalog_register(gr_context_t *ctx, gr_error_t *err)
     return gr_extension_point_provide(ctx, CATALOG_ENTITY_PROVIDER_POINT, &cat->api, err);
 }
 
+/* Shutdown begins: the scheduler now waits for running syncs, so a large
+ * mutation in flight rolls back at its next batch instead of holding
+ * shutdown up, and queued ones do not start. */
+static void catalog_draining(void *user_data)
+{
+    catalog_t *cat = user_data;
+    cat->draining = 1;
+}
+
 static int catalog_init(gr_context_t *ctx, gr_error_t *err)
 {
     catalog_t *cat = ctx->state;
@@ -81,7 +90,10 @@ static int catalog_init(gr_context_t *ctx, gr_error_t *err)
     cat->stmt_list = gr_db_prepare(ctx->db, CATALOG_SQL_LIST, err);
     if (!cat->stmt_by_ref || !cat->stmt_by_uid || !cat->stmt_list)
         return err->code ? err->code : GR_ERR_INTERNAL;
-    return catalog_routes_add(cat, err);
+    int rc = catalog_routes_add(cat, err);
+    if (rc == 0)
+        gr_lifecycle_on_shutdown(ctx, catalog_draining, cat);
+    return rc;
 }
 
 static void catalog_shutdown(gr_context_t *ctx)

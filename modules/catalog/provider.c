@@ -214,7 +214,7 @@ static void prepare_done(void *arg, int status)
         m->full = -1;
     if (--m->chunks_left)
         return;
-    if (m->full < 0 || m->cat->stopping) {
+    if (m->full < 0 || m->cat->stopping || m->cat->draining) {
         finish(m, GR_ERR_CANCELED, "the catalog is shutting down", NULL);
         return;
     }
@@ -263,7 +263,7 @@ static void run_next(catalog_t *cat)
     cat->queue_head = m->next;
     if (!cat->queue_head)
         cat->queue_tail = NULL;
-    if (cat->stopping) {
+    if (cat->stopping || cat->draining) {
         cat->mutating = 1;
         finish(m, GR_ERR_CANCELED, "the catalog is shutting down", NULL);
         return;

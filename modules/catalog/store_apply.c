@@ -46,6 +46,10 @@ typedef struct run {
     gr_strvec_t labels;
     size_t next_label;
     uint64_t last_ms;
+    /* The commit or rollback has answered.  When the host shuts down, the
+     * pool may answer it before the statements sent ahead of it, so the run
+     * ends only once every callback has come in. */
+    int ended;
 } run_t;
 
 static void run_finish(run_t *r)
@@ -88,7 +92,11 @@ static void note_error(run_t *r, const gr_db_error_t *err, const char *what)
 
 static void step_done(run_t *r)
 {
-    if (--r->pending == 0 && r->next) {
+    if (--r->pending == 0 && r->ended) {
+        run_finish(r);
+        return;
+    }
+    if (r->pending == 0 && r->next) {
         void (*next)(run_t *) = r->next;
         r->next = NULL;
         next(r);
@@ -124,7 +132,10 @@ static void send_copy(run_t *r, const char *table, const char *const *columns, s
 static void on_rolled_back(const gr_db_error_t *err, void *ud)
 {
     (void)err;
-    run_finish(ud);
+    run_t *r = ud;
+    r->ended = 1;
+    if (r->pending == 0)
+        run_finish(r);
 }
 
 static void on_committed(const gr_db_error_t *err, void *ud)
@@ -133,7 +144,9 @@ static void on_committed(const gr_db_error_t *err, void *ud)
     label(r, "%.*s (%zu)", "COMMIT", 0);
     step_timing(r);
     note_error(r, err, "catalog mutation");
-    run_finish(r);
+    r->ended = 1;
+    if (r->pending == 0)
+        run_finish(r);
 }
 
 /* ---- phase 3: write what changed, stitch, commit ------------------------------ */
@@ -214,29 +227,93 @@ static const char SQL_RELATION_SEARCH_INSERT[] =
     "SELECT DISTINCT e.uid, 'relations.' || lower(r.type), lower(r.target_ref), r.target_ref "
     "FROM stitched st JOIN entities e ON e.ref = st.ref JOIN relations r ON r.source_ref = st.ref";
 
+/* Ends the run early when the host began shutting down: one batch of a
+ * large mutation takes seconds, and shutdown should not wait for all. */
+static int stop_early(run_t *r)
+{
+    if (!r->error && r->a->cat->draining)
+        r->error = gr_xstrdup("catalog mutation: the host is shutting down");
+    if (!r->error)
+        return 0;
+    gr_db_tx_rollback(r->tx, on_rolled_back, r);
+    return 1;
+}
+
+static int changed(const run_t *r, size_t i)
+{
+    return r->state[i] == ST_ADDED || r->state[i] == ST_UPDATED;
+}
+
+/* Batch 3: stitch, write the entities, commit. */
+static void phase_stitch(run_t *r)
+{
+    if (stop_early(r))
+        return;
+    const char *provider = r->a->provider;
+    /* Written entities, and the sources of their new relations. */
+    send(r,
+         "INSERT INTO stitch (ref) SELECT ref FROM stage UNION ALL "
+         "SELECT rel.source_ref FROM relations rel JOIN stage s ON s.uid = rel.originating_uid",
+         0, NULL);
+    send(r, "ANALYZE stitch", 0, NULL);
+    send(r, SQL_STITCHED, 0, NULL);
+    send(r, SQL_INSERT_ENTITIES, GR_DB_PARAMS(provider));
+    send(r, SQL_RESTITCH, 0, NULL);
+    send(r, SQL_RELATION_SEARCH_DELETE, 0, NULL);
+    send(r, SQL_RELATION_SEARCH_INSERT, 0, NULL);
+    gr_db_tx_commit(r->tx, on_committed, r);
+}
+
+/* Batch 2: the search rows of the written entities, the largest load. */
+static void phase_search(run_t *r)
+{
+    catalog_apply_t *a = r->a;
+    if (stop_early(r))
+        return;
+    size_t n = 0;
+    for (size_t i = 0; i < a->nitems; i++)
+        n += changed(r, i) ? a->items[i]->search.len : 0;
+    const char **search = gr_xcalloc(n * 4 + 1, sizeof *search);
+    size_t k = 0;
+    for (size_t i = 0; i < a->nitems; i++) {
+        if (!changed(r, i))
+            continue;
+        const catalog_search_rows_t *rows = &a->items[i]->search;
+        for (size_t j = 0; j < rows->len; j++) {
+            search[k++] = a->items[i]->uid;
+            search[k++] = rows->items[j].key;
+            search[k++] = rows->items[j].value;
+            search[k++] = rows->items[j].original;
+        }
+    }
+    r->next = phase_stitch;
+    send_copy(r, "search", search_columns, 4, search, n);
+    free(search); /* the values were copied */
+    if (r->pending == 0) {
+        r->next = NULL;
+        phase_stitch(r);
+    }
+}
+
+/* Batch 1: stage the written entities, delete what goes, load relations. */
 static void phase_write(run_t *r)
 {
     catalog_apply_t *a = r->a;
-    if (r->error) {
-        gr_db_tx_rollback(r->tx, on_rolled_back, r);
+    if (stop_early(r))
         return;
-    }
-    /* Rows of the entities that travel in full: added and updated. */
-    size_t nstage = 0, nrel = 0, nsearch = 0;
+    size_t nstage = 0, nrel = 0;
     for (size_t i = 0; i < a->nitems; i++) {
-        if (r->state[i] != ST_ADDED && r->state[i] != ST_UPDATED)
+        if (!changed(r, i))
             continue;
         nstage++;
         nrel += a->items[i]->relations.len;
-        nsearch += a->items[i]->search.len;
     }
     const char **stage = gr_xcalloc(nstage * STAGE_NCOLUMNS + 1, sizeof *stage);
     const char **rels = gr_xcalloc(nrel * 4 + 1, sizeof *rels);
-    const char **search = gr_xcalloc(nsearch * 4 + 1, sizeof *search);
     char(*lines)[16] = gr_xcalloc(nstage + 1, sizeof *lines);
-    size_t s = 0, rl = 0, sr = 0;
+    size_t s = 0, rl = 0;
     for (size_t i = 0; i < a->nitems; i++) {
-        if (r->state[i] != ST_ADDED && r->state[i] != ST_UPDATED)
+        if (!changed(r, i))
             continue;
         catalog_prepared_t *p = a->items[i];
         snprintf(lines[s / STAGE_NCOLUMNS], sizeof lines[0], "%u", p->source_line);
@@ -254,15 +331,10 @@ static void phase_write(run_t *r)
             rels[rl++] = p->relations.items[k].type;
             rels[rl++] = p->relations.items[k].target;
         }
-        for (size_t k = 0; k < p->search.len; k++) {
-            search[sr++] = p->uid;
-            search[sr++] = p->search.items[k].key;
-            search[sr++] = p->search.items[k].value;
-            search[sr++] = p->search.items[k].original;
-        }
     }
 
     const char *provider = a->provider;
+    r->next = phase_search;
     send(r,
          "CREATE TEMP TABLE stage (uid uuid, ref text, kind text, namespace text, name text, "
          "etag text, body text, location text, source_path text, source_line integer) "
@@ -290,24 +362,10 @@ static void phase_write(run_t *r)
     send(r, "DELETE FROM search WHERE entity_uid IN (SELECT uid FROM gone)", 0, NULL);
     send(r, "DELETE FROM entities WHERE uid IN (SELECT uid FROM gone)", 0, NULL);
     send_copy(r, "relations", relation_columns, 4, rels, nrel);
-    send_copy(r, "search", search_columns, 4, search, nsearch);
-    /* Written entities, and the sources of their new relations. */
-    send(r,
-         "INSERT INTO stitch (ref) SELECT ref FROM stage UNION ALL "
-         "SELECT rel.source_ref FROM relations rel JOIN stage s ON s.uid = rel.originating_uid",
-         0, NULL);
-    send(r, "ANALYZE stitch", 0, NULL);
-    send(r, SQL_STITCHED, 0, NULL);
-    send(r, SQL_INSERT_ENTITIES, GR_DB_PARAMS(provider));
-    send(r, SQL_RESTITCH, 0, NULL);
-    send(r, SQL_RELATION_SEARCH_DELETE, 0, NULL);
-    send(r, SQL_RELATION_SEARCH_INSERT, 0, NULL);
     /* The values were copied by the calls above. */
     free(stage);
     free(rels);
-    free(search);
     free(lines);
-    gr_db_tx_commit(r->tx, on_committed, r);
 }
 
 /* ---- phase 2: classify the incoming entities --------------------------------- */
