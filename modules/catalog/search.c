@@ -118,7 +118,9 @@ static void visit(walk_t *w, gr_buf_t *path, struct json_object *v)
             struct json_object *item = json_object_array_get_idx(v, i);
             visit(w, path, item);
             if (json_object_is_type(item, json_type_string)) {
-                gr_buf_printf(path, ".%s", json_object_get_string(item));
+                gr_buf_append(path, ".", 1);
+                gr_buf_append(path, json_object_get_string(item),
+                              (size_t)json_object_get_string_len(item));
                 char *lower = catalog_lower(path->data);
                 if (!gr_strvec_contains(&w->seen_item_keys, lower)) {
                     gr_strvec_push_owned(&w->seen_item_keys, lower);
@@ -135,9 +137,8 @@ static void visit(walk_t *w, gr_buf_t *path, struct json_object *v)
     json_object_object_foreach(v, key, child)
     {
         if (mark)
-            gr_buf_printf(path, ".%s", key);
-        else
-            gr_buf_puts(path, key);
+            gr_buf_append(path, ".", 1);
+        gr_buf_puts(path, key);
         visit(w, path, child);
         path->len = mark;
         if (path->data)
