@@ -227,6 +227,25 @@ void catalog_cursor_free(catalog_cursor_t *c);
 char *catalog_cursor_encode(const catalog_cursor_t *c); /* new base64 string */
 int catalog_cursor_decode(catalog_cursor_t *c, const char *text, gr_error_t *err);
 
+/* ---- the read cache (cache.c) ------------------------------------------------ */
+
+typedef struct catalog_cache catalog_cache_t;
+
+/* ttl_ms 0 disables the cache (every call then does nothing). */
+catalog_cache_t *catalog_cache_new(uint64_t ttl_ms, size_t max_bytes);
+void catalog_cache_free(catalog_cache_t *c);
+/* Empties the cache and starts a new generation: reads begun before it do
+ * not store their (older) answers. */
+void catalog_cache_clear(catalog_cache_t *c);
+uint64_t catalog_cache_generation(const catalog_cache_t *c);
+/* The body stored under key and not expired at now_ms (borrowed until the
+ * next call), or NULL. */
+const char *catalog_cache_get(catalog_cache_t *c, const char *key, uint64_t now_ms, size_t *len);
+/* Stores a copy of body under key, unless the cache was cleared since
+ * `generation` was read. */
+void catalog_cache_put(catalog_cache_t *c, uint64_t generation, const char *key, const char *body,
+                       size_t len, uint64_t now_ms);
+
 /* ---- the plugin (loop thread only) ------------------------------------------ */
 
 typedef struct catalog_mutation catalog_mutation_t;
@@ -249,6 +268,7 @@ typedef struct catalog {
     /* Mutations run one at a time, in order. */
     catalog_mutation_t *queue_head, *queue_tail;
     int mutating;
+    catalog_cache_t *cache;
     gr_db_stmt_t *stmt_by_ref;
     gr_db_stmt_t *stmt_by_uid;
     gr_db_stmt_t *stmt_list;

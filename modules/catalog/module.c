@@ -17,7 +17,23 @@ extern const gr_migration_t catalog_migrations[];
  * catalog.providers.<type> and checked by the module of each type; the
  * other keys are Backstage's, accepted so an existing app-config.yaml
  * passes, and not used here. */
+static const gr_config_field_t read_cache_fields[] = {
+    {.key = "ttl",
+     .type = GR_CONFIG_DURATION,
+     .default_value = "1000",
+     .description = "how long a by-name or list answer is reused; 0 turns the cache off. A "
+                    "change made through another host shows here within this time"},
+    {.key = "maxBytes",
+     .type = GR_CONFIG_INT,
+     .default_value = "67108864",
+     .description = "the most response bytes the cache holds"},
+    {0}};
+
 static const gr_config_field_t catalog_fields[] = {
+    {.key = "readCache",
+     .type = GR_CONFIG_OBJECT,
+     .fields = read_cache_fields,
+     .description = "greenroom: reuse hot read answers for a moment"},
     {.key = "providers",
      .type = GR_CONFIG_OBJECT,
      .description = "entity providers, each checked by its own module"},
@@ -42,6 +58,7 @@ void catalog_unref(catalog_t *cat)
     if (--cat->refs > 0)
         return;
     catalog_providers_free(cat);
+    catalog_cache_free(cat->cache);
     free(cat);
 }
 
@@ -85,6 +102,9 @@ static int catalog_init(gr_context_t *ctx, gr_error_t *err)
     cat->entities_changed =
         gr_metrics_counter(ctx->metrics, "catalog_entity_changes_total",
                            "Entities added, updated or removed by providers", by_provider_change);
+    cat->cache =
+        catalog_cache_new(gr_config_duration_ms(ctx->config, "readCache.ttl", 1000),
+                          (size_t)gr_config_int(ctx->config, "readCache.maxBytes", 64 << 20));
     cat->stmt_by_ref = gr_db_prepare(ctx->db, CATALOG_SQL_BY_REF, err);
     cat->stmt_by_uid = gr_db_prepare(ctx->db, CATALOG_SQL_BY_UID, err);
     cat->stmt_list = gr_db_prepare(ctx->db, CATALOG_SQL_LIST, err);

@@ -116,6 +116,9 @@ static void finish(catalog_mutation_t *m, int status, const char *message, const
     gr_metric_inc(gr_metric_labels(cat->mutations_total, labels));
     gr_metric_observe(gr_metric_labels(cat->mutation_seconds, labels),
                       (double)(gr_now_ms() - m->start_ms) / 1000.0);
+    /* What this host serves from its read cache is now out of date. */
+    if (status == 0 && result.added + result.updated + result.removed)
+        catalog_cache_clear(cat->cache);
     if (status == 0) {
         static const char *const changes[] = {"added", "updated", "removed"};
         for (size_t i = 0; i < 3; i++) {

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <uv.h>
+
 #include "catalog_plugin.h"
 
 #define JSON_TYPE "application/json; charset=utf-8"
@@ -27,6 +29,9 @@ typedef struct request {
     int counted;
     /* by-name, by-uid, locations: the 404 message */
     char *not_found;
+    /* by-name, by-uid, the plain list: where the answer goes in the read cache */
+    char *cache_key;
+    uint64_t cache_generation;
     /* POST /entities/by-refs */
     gr_strvec_t refs;
     /* GET /entity-facets */
@@ -52,6 +57,7 @@ static void request_free(request_t *rq)
     gr_strvec_free(&rq->facets);
     free(rq->link_base);
     free(rq->not_found);
+    free(rq->cache_key);
     catalog_t *cat = rq->cat;
     free(rq);
     catalog_unref(cat);
@@ -159,8 +165,23 @@ static void on_one_entity(const gr_db_result_t *res, const gr_db_error_t *err, v
         return;
     }
     const char *body = gr_db_result_value(res, 0, 0);
-    gr_http_respond(rq->req, 200, JSON_TYPE, body, strlen(body));
+    size_t len = strlen(body);
+    if (rq->cache_key)
+        catalog_cache_put(rq->cat->cache, rq->cache_generation, rq->cache_key, body, len,
+                          uv_now(rq->cat->ctx->loop));
+    gr_http_respond(rq->req, 200, JSON_TYPE, body, len);
     request_free(rq);
+}
+
+/* Answers from the read cache when it holds key. */
+static int from_cache(catalog_t *cat, gr_http_request_t *req, const char *key)
+{
+    size_t len = 0;
+    const char *body = catalog_cache_get(cat->cache, key, uv_now(cat->ctx->loop), &len);
+    if (!body)
+        return 0;
+    gr_http_respond(req, 200, JSON_TYPE, body, len);
+    return 1;
 }
 
 static void by_name(gr_http_request_t *req, void *ud)
@@ -185,8 +206,15 @@ static void by_uid(gr_http_request_t *req, void *ud)
         gr_http_respond_error(req, 404, "No entity with uid %s", uid);
         return;
     }
+    char *key = gr_xasprintf("uid:%s", uid);
+    if (from_cache(cat, req, key)) {
+        free(key);
+        return;
+    }
     request_t *rq = request_new(cat, req);
     rq->not_found = gr_xasprintf("No entity with uid %s", uid);
+    rq->cache_key = key;
+    rq->cache_generation = catalog_cache_generation(cat->cache);
     gr_db_execute(cat->ctx->db, cat->stmt_by_uid, GR_DB_PARAMS(uid), on_one_entity, rq);
 }
 
@@ -214,6 +242,23 @@ static void append_query(gr_buf_t *b, gr_http_request_t *req, const char *name)
     }
 }
 
+/* Backstage's Link header: the same query, continuing after this page. */
+static void set_next_link(gr_http_request_t *req, const char *link_base, int64_t limit,
+                          int64_t offset)
+{
+    char *json = gr_xasprintf("{\"limit\":%lld,\"offset\":%lld}", (long long)limit,
+                              (long long)(offset + limit));
+    char *after = catalog_base64_encode(json, strlen(json));
+    gr_buf_t link = {0};
+    gr_buf_printf(&link, "<%s?%s%safter=", gr_http_path(req), link_base, *link_base ? "&" : "");
+    url_encode(&link, after);
+    gr_buf_puts(&link, ">; rel=\"next\"");
+    gr_http_set_header(req, "Link", link.data);
+    gr_buf_free(&link);
+    free(after);
+    free(json);
+}
+
 static void on_entities(const gr_db_result_t *res, const gr_db_error_t *err, void *ud)
 {
     request_t *rq = ud;
@@ -225,30 +270,23 @@ static void on_entities(const gr_db_result_t *res, const gr_db_error_t *err, voi
     int more = rq->limit >= 0 && rows > rq->limit;
     if (more) {
         rows = (int)rq->limit;
-        /* Backstage's Link header: the same query, continuing after this page. */
-        char *json = gr_xasprintf("{\"limit\":%lld,\"offset\":%lld}", (long long)rq->limit,
-                                  (long long)(rq->offset + rq->limit));
-        char *after = catalog_base64_encode(json, strlen(json));
-        gr_buf_t link = {0};
-        gr_buf_printf(&link, "<%s?%s%safter=", gr_http_path(rq->req), rq->link_base,
-                      *rq->link_base ? "&" : "");
-        url_encode(&link, after);
-        gr_buf_puts(&link, ">; rel=\"next\"");
-        gr_http_set_header(rq->req, "Link", link.data);
-        gr_buf_free(&link);
-        free(after);
-        free(json);
+        set_next_link(rq->req, rq->link_base, rq->limit, rq->offset);
     }
+    /* The cached form starts with whether a next page follows. */
     gr_buf_t b = {0};
     gr_buf_reserve(&b, 1024u * (size_t)(rows + 1));
-    gr_buf_append(&b, "[", 1);
+    gr_buf_append(&b, more ? "1[" : "0[", 2);
     for (int i = 0; i < rows; i++) {
         if (i)
             gr_buf_append(&b, ",", 1);
         append_entity(&b, gr_db_result_value(res, i, 0), &rq->fields);
     }
     gr_buf_append(&b, "]", 1);
-    respond_buf(rq->req, 200, &b);
+    if (rq->cache_key)
+        catalog_cache_put(rq->cat->cache, rq->cache_generation, rq->cache_key, b.data, b.len,
+                          uv_now(rq->cat->ctx->loop));
+    gr_http_respond(rq->req, 200, JSON_TYPE, b.data + 1, b.len - 1);
+    gr_buf_free(&b);
     request_free(rq);
 }
 
@@ -336,11 +374,27 @@ static void entities(gr_http_request_t *req, void *ud)
         append_query(&base, req, "limit");
         rq->link_base = gr_buf_steal(&base);
         if (filter.n == 0 && orders.len == 0) {
-            char l[32], o[32];
-            snprintf(l, sizeof l, "%lld", (long long)(limit + 1));
-            snprintf(o, sizeof o, "%lld", (long long)offset);
-            gr_db_execute(cat->ctx->db, cat->stmt_list, GR_DB_PARAMS(limit >= 0 ? l : NULL, o),
-                          on_entities, rq);
+            /* The plain list, the hottest query of all: prepared, and cached
+             * when it is not projected. */
+            size_t len = 0;
+            const char *hit = NULL;
+            if (rq->fields.paths.len == 0) {
+                rq->cache_key = gr_xasprintf("list:%lld:%lld", (long long)limit, (long long)offset);
+                rq->cache_generation = catalog_cache_generation(cat->cache);
+                hit = catalog_cache_get(cat->cache, rq->cache_key, uv_now(cat->ctx->loop), &len);
+            }
+            if (hit) {
+                if (hit[0] == '1')
+                    set_next_link(req, rq->link_base, limit, offset);
+                gr_http_respond(req, 200, JSON_TYPE, hit + 1, len - 1);
+                request_free(rq);
+            } else {
+                char l[32], o[32];
+                snprintf(l, sizeof l, "%lld", (long long)(limit + 1));
+                snprintf(o, sizeof o, "%lld", (long long)offset);
+                gr_db_execute(cat->ctx->db, cat->stmt_list, GR_DB_PARAMS(limit >= 0 ? l : NULL, o),
+                              on_entities, rq);
+            }
         } else {
             catalog_sql_t q = {0};
             catalog_sql_entities(&q, &filter, order, orders.len, limit >= 0 ? limit + 1 : -1,
