@@ -190,12 +190,17 @@ static void by_name(gr_http_request_t *req, void *ud)
     const char *kind = gr_http_param(req, "kind");
     const char *ns = gr_http_param(req, "namespace");
     const char *name = gr_http_param(req, "name");
+    char *ref = catalog_ref_string(kind, ns, name);
+    if (from_cache(cat, req, ref)) {
+        free(ref);
+        return;
+    }
     request_t *rq = request_new(cat, req);
     rq->not_found = gr_xasprintf("No entity named '%s' found, with kind '%s' in namespace '%s'",
                                  name, kind, ns);
-    char *ref = catalog_ref_string(kind, ns, name);
+    rq->cache_key = ref;
+    rq->cache_generation = catalog_cache_generation(cat->cache);
     gr_db_execute(cat->ctx->db, cat->stmt_by_ref, GR_DB_PARAMS(ref), on_one_entity, rq);
-    free(ref);
 }
 
 static void by_uid(gr_http_request_t *req, void *ud)
