@@ -191,8 +191,9 @@ static const char SQL_GONE_DELTA[] =
 static const char SQL_STITCHED[] =
     "CREATE TEMP TABLE stitched ON COMMIT DROP AS "
     "SELECT t.ref, coalesce(x.rels, '[]') AS rels FROM (SELECT DISTINCT ref FROM stitch) t "
-    "LEFT JOIN (SELECT d.source_ref, '[' || string_agg(format('{\"type\":%s,\"targetRef\":%s}', "
-    "to_json(d.type), to_json(d.target_ref)), ',' ORDER BY d.type, d.target_ref) || ']' AS rels "
+    "LEFT JOIN (SELECT d.source_ref, '[' || string_agg('{\"type\":' || to_json(d.type) || "
+    "',\"targetRef\":' || to_json(d.target_ref) || '}', ',' ORDER BY d.type, d.target_ref) || ']' "
+    "AS rels "
     "FROM (SELECT DISTINCT r.source_ref, r.type, r.target_ref FROM relations r "
     "WHERE r.source_ref IN (SELECT ref FROM stitch)) d GROUP BY d.source_ref) x "
     "ON x.source_ref = t.ref";
