@@ -97,4 +97,6 @@ const gr_host_api_t gr__host_api = {
     .router_set_body_limit = gr__router_set_body_limit,
     .github_webhook_verify = gr__github_webhook_verify,
     /* ---- end of webhooks ---- */
+    /* ---- a second router (host_context.c) ---- */
+    .router_mount = gr__router_mount,
 };

@@ -78,6 +78,7 @@ int gr__extension_point_provide(gr_context_t *ctx, const char *name, const void 
                                 gr_error_t *err);
 const void *gr__extension_point_get(gr_context_t *ctx, const char *name);
 void gr__health_report(gr_context_t *ctx, int healthy, const char *message);
+gr_router_t *gr__router_mount(gr_context_t *ctx, const char *name, gr_error_t *err);
 
 /* db_pool.c */
 void gr__db_query(gr_db_t *db, gr_db_tx_t *tx, const gr_db_stmt_t *stmt, const char *sql,

@@ -810,6 +810,7 @@ static void gr__host_free(gr_host_t *host)
     }
     if (host->routes)
         gr_route_table_free(host->routes);
+    gr_strvec_free(&host->mounts);
     /* Close the shared objects last: nothing of theirs may run after this. */
     for (size_t i = 0; i < host->nslots; i++)
         gr_loader_close(&host->slots[i].file);

@@ -100,3 +100,37 @@ void gr__health_report(gr_context_t *ctx, int healthy, const char *message)
     free(slot->health_message);
     slot->health_message = message ? gr_xstrdup(message) : NULL;
 }
+
+gr_router_t *gr__router_mount(gr_context_t *ctx, const char *name, gr_error_t *err)
+{
+    gr_slot_t *slot = gr_slot_from_context(ctx);
+    gr_host_t *host = slot->host;
+    if (!name || !gr_id_is_valid(name)) {
+        gr_error_set(err, GR_ERR_INVALID,
+                     "%s: cannot mount a router at /api/%s: the name must match "
+                     "^[a-z][a-z0-9]*(-[a-z0-9]+)*$",
+                     slot->file.display_id, name ? name : "(null)");
+        return NULL;
+    }
+    /* A plugin owns /api/<pluginId>/ whether or not it has routes yet. */
+    for (size_t i = 0; i < host->nslots; i++) {
+        const gr_module_descriptor_t *d = host->slots[i].file.desc;
+        if (d->kind == GR_KIND_PLUGIN && strcmp(d->plugin_id, name) == 0) {
+            gr_error_set(err, GR_ERR_CONFLICT,
+                         "%s: cannot mount a router at /api/%s: plugin '%s' (%s) owns that prefix",
+                         slot->file.display_id, name, name, host->slots[i].file.path);
+            return NULL;
+        }
+    }
+    if (gr_strvec_contains(&host->mounts, name)) {
+        gr_error_set(err, GR_ERR_CONFLICT,
+                     "%s: cannot mount a router at /api/%s: another module mounted it first",
+                     slot->file.display_id, name);
+        return NULL;
+    }
+    gr_strvec_push(&host->mounts, name);
+    char *prefix = gr_xasprintf("/api/%s", name);
+    gr_router_t *router = gr_route_table_router(host->routes, prefix, ctx->plugin_id);
+    free(prefix);
+    return router;
+}

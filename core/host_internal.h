@@ -80,6 +80,7 @@ struct gr_host {
 
     gr_route_table_t *routes;
     gr_router_t *host_router;
+    gr_strvec_t mounts; /* names taken by gr_router_mount */
     gr_http_server_t *http;
     gr_metrics_t *metrics;
     gr_scheduler_host_t *scheduler;

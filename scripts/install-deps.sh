@@ -10,6 +10,7 @@ packages=(
   util-linux            # setpriv, to run PostgreSQL as an unprivileged user
   curl                  # used by the integration tests to drive the host over loopback
   openssl               # the webhook test's reference HMAC (openssl dgst -hmac)
+  jq                    # used by the integration tests to read JSON answers
 )
 if [ "${GR_DEPS_EXTRA:-}" != "" ]; then
   # shellcheck disable=SC2206

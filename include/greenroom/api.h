@@ -165,6 +165,8 @@ typedef struct gr_host_api {
     int (*github_webhook_verify)(gr_http_client_t *http, const void *body, size_t len,
                                  const char *signature_header);
     /* ---- end of webhooks ------------------------------------------------ */
+    /* http.h: a router under a second prefix (gr_router_mount). */
+    gr_router_t *(*router_mount)(gr_context_t *ctx, const char *name, gr_error_t *err);
 } gr_host_api_t;
 
 /* True when the host's table has `field` (an older host may not). */

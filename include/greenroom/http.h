@@ -15,6 +15,7 @@
 #define GREENROOM_HTTP_H
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 
 #include <greenroom/api.h>
@@ -37,6 +38,23 @@ static inline int gr_router_set_body_limit(gr_router_t *router, const char *meth
     if (!GR_API_HAS(GR__API(router), router_set_body_limit))
         return gr_error_set(err, GR_ERR_UNSUPPORTED, "this host has no per-route body limits");
     return GR__API(router)->router_set_body_limit(router, method, pattern, max_bytes, err);
+}
+
+/* A second router, mounted at /api/<name>/ instead of the plugin's prefix,
+ * for a module that must serve a path its users already know (the
+ * central-config provider keeps /api/central-config/...).  Call it from init.
+ * The host refuses a name that is not an id (^[a-z][a-z0-9]*(-[a-z0-9]+)*$),
+ * that is the id of a loaded plugin, or that another module mounted first.
+ * The router belongs to the host and lives as long as ctx.  NULL with err
+ * filled on refusal, or GR_ERR_UNSUPPORTED on a host older than this SDK. */
+static inline gr_router_t *gr_router_mount(gr_context_t *ctx, const char *name, gr_error_t *err)
+{
+    const gr_host_api_t *api = GR__API(ctx);
+    if (!GR_API_HAS(api, router_mount)) {
+        gr_error_set(err, GR_ERR_UNSUPPORTED, "this host cannot mount a second router; upgrade it");
+        return NULL;
+    }
+    return api->router_mount(ctx, name, err);
 }
 
 static inline const char *gr_http_method(const gr_http_request_t *req)

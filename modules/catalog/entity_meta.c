@@ -74,9 +74,16 @@ int catalog_uuid_v4(char out[CATALOG_UUID_LEN + 1])
 static void catalog__canon_string(gr_buf_t *b, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
+    gr_buf_reserve(b, len + 2);
     gr_buf_append(b, "\"", 1);
+    /* Runs of characters that need no escape are copied at once. */
+    size_t run = 0;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        gr_buf_append(b, s + run, i - run);
+        run = i + 1;
         switch (c) {
         case '"': gr_buf_append(b, "\\\"", 2); break;
         case '\\': gr_buf_append(b, "\\\\", 2); break;
@@ -85,15 +92,13 @@ static void catalog__canon_string(gr_buf_t *b, const char *s, size_t len)
         case '\t': gr_buf_append(b, "\\t", 2); break;
         case '\b': gr_buf_append(b, "\\b", 2); break;
         case '\f': gr_buf_append(b, "\\f", 2); break;
-        default:
-            if (c < 0x20) {
-                char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-                gr_buf_append(b, esc, 6);
-            } else {
-                gr_buf_append(b, &s[i], 1);
-            }
+        default: {
+            char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+            gr_buf_append(b, esc, 6);
+        }
         }
     }
+    gr_buf_append(b, s + run, len - run);
     gr_buf_append(b, "\"", 1);
 }
 

@@ -1,0 +1,256 @@
+/* modules/catalog-provider-central-config/central_config.h: what the files
+ * of the central-config entity provider share.
+ *
+ * A provider (catalog.providers.centralConfig.<providerId>) syncs one
+ * config repository into the catalog on a schedule:
+ *
+ *   source (source_*.c)  makes the repository's files available in a local
+ *                        directory: the directory itself, a git clone kept
+ *                        under the state directory, or (later) a mirror of
+ *                        a GitHub repository fetched through the API;
+ *   scan (scan.c)        walks that directory on the thread pool: include
+ *                        and exclude globs (glob.c), YAML and JSON entity
+ *                        files, mapping rules for files that are not
+ *                        entities (mapping.c), validation with positions,
+ *                        one winner per entity ref;
+ *   sync (sync.c)        hands the entities to the catalog as one full
+ *                        mutation and records the sync status;
+ *   routes (routes.c)    /api/central-config/last-sync, /status, /refresh.
+ *
+ * The first half of this header is pure (glob, mapping, scan: no host
+ * calls, safe on worker threads, unit-tested); the second half runs on the
+ * loop thread. */
+#ifndef CENTRAL_CONFIG_H
+#define CENTRAL_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <json.h>
+#include <uv.h>
+
+#include <greenroom/greenroom.h>
+
+#include "catalog_model.h"
+#include "catalog_provider.h"
+#include "util.h"
+
+/* ---- globs (glob.c) ------------------------------------------------------------ */
+
+/* Matches a path relative to the source root ("teams/a/catalog-info.yaml")
+ * against a glob: "*" and "?" stay within one path segment, "**" as a whole
+ * segment matches any number of segments (none included), "[abc]" and
+ * "[a-z]" ("[!...]" negated) match one character, "{a,b}" either text.
+ * Wildcards do not match a leading '.' of a name (hidden files and
+ * directories need a pattern that names the dot).  Returns 1 on a match. */
+int cc_glob_match(const char *pattern, const char *path);
+
+/* ---- mapping rules (mapping.c) ------------------------------------------------- */
+
+/* A rule that turns a file that is not an entity (a service list, a team
+ * file) into entities:
+ *
+ *   mappings:
+ *     - include: 'services/svc-*.yaml'  # which files the rule reads
+ *       items: services                 # the list (or map) of items in each
+ *                                       # document; omitted: the document
+ *       entity:                         # a template, rendered per item
+ *         apiVersion: backstage.io/v1alpha1
+ *         kind: Component
+ *         metadata: { name: '{{ name }}', description: '{{ description }}' }
+ *         spec: { type: service, lifecycle: '{{ lifecycle | production }}',
+ *                 owner: '{{ team }}' }
+ *
+ * In the template, a string that is exactly "{{ expr }}" takes the value
+ * of expr with its type (a list stays a list); "{{ expr }}" inside a longer
+ * string is replaced by the value's text.  expr is a dotted path into the
+ * item, "$key" (the item's key in a map, or its index in a list), "$value"
+ * (the item itself) or "$file" (the file's path), optionally followed by
+ * "| default" (text used when the value is missing).  A value whose
+ * template names something missing, without a default, is left out, so
+ * optional fields need no special syntax. */
+typedef struct cc_mapping {
+    gr_strvec_t include;
+    char *items;                /* dotted path, or NULL */
+    struct json_object *entity; /* the template */
+} cc_mapping_t;
+
+void cc_mapping_free(cc_mapping_t *m);
+
+/* Renders the template for one item.  Returns a new object, or NULL when
+ * the template's root renders to nothing (err then says why). */
+struct json_object *cc_mapping_render(const struct json_object *template_root,
+                                      struct json_object *item, const char *key, const char *file,
+                                      gr_error_t *err);
+
+/* ---- scanning a directory (scan.c) ---------------------------------------------- */
+
+typedef struct cc_scan_options {
+    char *root; /* absolute directory */
+    gr_strvec_t include;
+    gr_strvec_t exclude;
+    cc_mapping_t *mappings;
+    size_t nmappings;
+    /* The location ref of a file is this prefix followed by its relative
+     * path ("file:/srv/repo/", "url:https://github.com/o/r/blob/main/"). */
+    char *location_prefix;
+    size_t max_file_bytes;
+} cc_scan_options_t;
+
+void cc_scan_options_free(cc_scan_options_t *o);
+
+/* A problem with one file (or one entity in it), shown to people as
+ * "path:line:column: message". */
+typedef struct cc_file_error {
+    char *path;
+    uint32_t line;
+    uint32_t column;
+    char *message;
+} cc_file_error_t;
+
+typedef struct cc_scan_entity {
+    struct json_object *entity; /* owned */
+    char *ref;                  /* canonical */
+    char *path;                 /* relative to the root */
+    uint32_t line;
+    uint32_t column;
+    char *location; /* the file's location ref */
+} cc_scan_entity_t;
+
+typedef struct cc_scan_result {
+    int status;        /* 0, or a gr_status_t when the root itself failed */
+    char message[512]; /* why, when status is not 0 */
+    size_t files;      /* files read (entity files and mapped files) */
+    cc_scan_entity_t *entities;
+    size_t nentities;
+    cc_file_error_t *errors;
+    size_t nerrors;
+} cc_scan_result_t;
+
+/* Reads the files under o->root that the include globs (or a mapping rule)
+ * select, in sorted path order, and fills *out.  Every file-level problem
+ * (unreadable, syntax, invalid entity, placeholder, mapping, duplicate ref)
+ * becomes an error with its position and the rest goes on.  Two documents
+ * defining the same entity: the first in path order (then document order)
+ * wins and the other is reported as a conflict.  Blocking: call it on the
+ * thread pool. */
+void cc_scan(const cc_scan_options_t *o, cc_scan_result_t *out);
+void cc_scan_result_free(cc_scan_result_t *r);
+
+/* The same scan in parts, so several threads read files at once:
+ * cc_scan_begin walks the tree and selects the files (NULL when the root
+ * itself failed, with out->status set); cc_scan_part(job, i) for each i
+ * below cc_scan_parts(job), in any order and on any threads, each part on
+ * one thread; then cc_scan_finish merges the parts into out (deterministic
+ * whatever the order the parts ran in) and frees the job. */
+typedef struct cc_scan_job cc_scan_job_t;
+cc_scan_job_t *cc_scan_begin(const cc_scan_options_t *o, size_t max_parts, cc_scan_result_t *out);
+size_t cc_scan_parts(const cc_scan_job_t *job);
+void cc_scan_part(cc_scan_job_t *job, size_t part);
+void cc_scan_finish(cc_scan_job_t *job);
+
+/* Appends an error (copies path and message). */
+void cc_errors_add(cc_file_error_t **errors, size_t *n, const char *path, uint32_t line,
+                   uint32_t column, const char *message);
+
+/* ---- sources (source_*.c, loop thread) ------------------------------------------ */
+
+typedef struct cc_provider cc_provider_t;
+typedef struct cc_source cc_source_t;
+
+/* A fetched source: root is the directory to scan; revision names what was
+ * read (a commit), NULL when the source has none.  Both borrowed for the
+ * callback.  status 0 or a gr_status_t with message. */
+typedef void (*cc_fetch_done_fn)(cc_source_t *src, int status, const char *message,
+                                 const char *root, const char *revision, void *user_data);
+
+typedef struct cc_source_ops {
+    const char *type;
+    /* Reads the source's config node (with defaults applied). */
+    int (*init)(cc_source_t *src, const gr_config_t *node, gr_error_t *err);
+    /* Brings the local copy up to date; done runs later on the loop. */
+    void (*fetch)(cc_source_t *src, uint64_t timeout_ms, cc_fetch_done_fn done, void *user_data);
+    /* Stops a fetch in progress (its done still runs, with GR_ERR_CANCELED). */
+    void (*cancel)(cc_source_t *src);
+    /* The "file:..." or "url:..." prefix of the location refs of its files. */
+    char *(*location_prefix)(cc_source_t *src, const char *root);
+    /* Adds what the status shows about the source (type, path or url without
+     * credentials, branch) to obj. */
+    void (*describe)(cc_source_t *src, struct json_object *obj);
+    /* Releases the source's state; called once no fetch is running. */
+    void (*free)(cc_source_t *src);
+} cc_source_ops_t;
+
+struct cc_source {
+    const cc_source_ops_t *ops;
+    cc_provider_t *provider;
+    void *state;
+};
+
+extern const cc_source_ops_t cc_source_directory;
+extern const cc_source_ops_t cc_source_git;
+extern const cc_source_ops_t cc_source_github;
+
+/* A URL with any "user:password@" replaced by "***@" (new string), for logs
+ * and status documents. */
+char *cc_redact_url(const char *url);
+
+/* A path from config: relative ones are read against the directory of the
+ * config file that sets them, then made absolute (new string). */
+char *cc_config_path(const gr_config_t *node, const char *value);
+
+/* ---- the module (loop thread) ---------------------------------------------------- */
+
+typedef struct cc_module cc_module_t;
+
+struct cc_provider {
+    cc_module_t *mod;
+    char *id;      /* the providerId in config */
+    char *name;    /* "central-config:<id>", the catalog's provider name */
+    char *task_id; /* "central-config-<id>" */
+    cc_source_t source;
+    cc_scan_options_t scan; /* root and location_prefix are set per run */
+    gr_schedule_t schedule;
+    catalog_provider_t *catalog;
+    struct cc_provider *next;
+
+    /* The run in progress, if any. */
+    struct cc_run *run;
+    int64_t last_start_wall_ms; /* -1 before the first run on this host */
+    uint64_t started_mono_ms;   /* when this host scheduled the provider */
+};
+
+struct cc_module {
+    gr_context_t *ctx;
+    const catalog_provider_api_t *catalog;
+    cc_provider_t *providers; /* sorted by id */
+    size_t nproviders;
+    int refs; /* runs and requests in flight, plus one until shutdown */
+    int stopping;
+    gr_metric_t *syncs_total; /* labels: provider, result */
+    gr_metric_t *sync_seconds;
+    gr_metric_t *sync_errors; /* gauge, label: provider */
+};
+
+void cc_module_ref(cc_module_t *m);
+void cc_module_unref(cc_module_t *m);
+
+cc_provider_t *cc_provider_find(cc_module_t *m, const char *id);
+
+/* sync.c: the scheduler's task function (user_data is the provider). */
+void cc_sync_task(gr_task_t *task, void *user_data);
+/* Stops the provider's run in progress (shutdown). */
+void cc_sync_cancel(cc_provider_t *p);
+
+/* Runs fn(arg) on a later loop turn: for answers that must not come from
+ * inside the call that asked. */
+void cc_defer(cc_module_t *m, void (*fn)(void *arg), void *arg);
+
+/* Milliseconds since the epoch, and as ISO 8601 UTC ("2024-05-01T12:00:00.000Z", new). */
+int64_t cc_wall_ms(void);
+char *cc_iso_time(int64_t wall_ms);
+
+/* routes.c */
+int cc_routes_add(cc_module_t *m, gr_router_t *router, gr_error_t *err);
+
+#endif

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Integration test: the catalog.entity-provider extension point itself,
+# driven through the fixture module catalog-probe.so next to the
+# central-config provider: full and delta mutations, refused entities
+# (invalid, duplicate, owned by another provider), re-stitched relations,
+# status documents.
+# Needs: jq, curl.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+repo="$work/repo"
+mkdir -p "$repo"
+cat >"$repo/org.yaml" <<'YAML'
+apiVersion: backstage.io/v1alpha1
+kind: Group
+metadata: { name: owners }
+spec: { type: team, children: [] }
+---
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata: { name: shared }
+spec: { type: service, lifecycle: production, owner: owners }
+YAML
+cat >"$work/app-config.yaml" <<YAML
+backend:
+  listen: { host: 127.0.0.1, port: 0 }
+modules:
+  - catalog
+  - catalog-provider-central-config
+  - path: $GR_FIXTURE_MODULE_DIR/catalog-probe.so
+catalog:
+  providers:
+    centralConfig:
+      repo:
+        source: { type: directory, path: $repo }
+YAML
+
+probe() { curl -s --max-time 10 -X POST -H 'Content-Type: application/json' -d "$2" "http://127.0.0.1:$port/api/catalog/probe/$1"; }
+api() { curl -s --max-time 10 "http://127.0.0.1:$port/api/catalog$1"; }
+code_of() { curl -s -o /dev/null --max-time 10 -w '%{http_code}' "http://127.0.0.1:$port/api/catalog$1"; }
+component() { # name, description
+  printf '{"apiVersion":"backstage.io/v1alpha1","kind":"Component","metadata":{"name":"%s","description":"%s"},"spec":{"type":"service","lifecycle":"production","owner":"owners"}}' "$1" "$2"
+}
+owner_relations() { api /entities/by-name/group/default/owners | jq -r '[.relations[] | select(.type == "ownerOf") | .targetRef] | join(",")'; }
+
+start_host -c "$work/app-config.yaml"
+wait_for_body '"status":"succeeded"' /api/central-config/last-sync "the central-config provider synced at start"
+
+# ---- a full mutation with refused entities ------------------------------------------
+invalid='{"apiVersion":"backstage.io/v1alpha1","kind":"Component","metadata":{"name":"no-lifecycle"},"spec":{"type":"service","owner":"owners"}}'
+r=$(probe full "{\"entities\":[$(component alpha one),$invalid,$(component alpha again),$(component shared mine)]}")
+check_eq "$(jq -c '{added, updated, removed, unchanged}' <<<"$r")" '{"added":1,"updated":0,"removed":0,"unchanged":0}' "full: one entity added"
+check_eq "$(jq -r '[.rejected[].index] | sort | join(",")' <<<"$r")" "1,2,3" "full: the invalid, the duplicate and the foreign entity are refused by index"
+check_eq "$(jq -r '.rejected[] | select(.index == 1) | .path' <<<"$r")" "spec.lifecycle" "the refusal names the field"
+check_contains "$(jq -r '.rejected[] | select(.index == 2) | .message' <<<"$r")" "appears twice" "the duplicate's refusal says so"
+check_contains "$(jq -r '.rejected[] | select(.index == 3) | .message' <<<"$r")" "already provided by 'central-config:repo'" "the owner keeps a contested entity"
+check_eq "$(api /entities/by-name/component/default/shared | jq -r .metadata.description)" "null" "the contested entity is the owner's version"
+check_eq "$(api /entities/by-name/component/default/alpha | jq -r .metadata.description)" "one" "the first of two duplicates wins"
+check_eq "$(owner_relations)" "component:default/alpha,component:default/shared" "the group from the other provider gains ownerOf"
+
+# The same full mutation again changes nothing.
+r=$(probe full "{\"entities\":[$(component alpha one)]}")
+check_eq "$(jq -c '{added, updated, removed, unchanged}' <<<"$r")" '{"added":0,"updated":0,"removed":0,"unchanged":1}' "full again: unchanged"
+etag=$(api /entities/by-name/component/default/alpha | jq -r .metadata.etag)
+uid=$(api /entities/by-name/component/default/alpha | jq -r .metadata.uid)
+
+# ---- delta mutations ----------------------------------------------------------------------
+r=$(probe delta "{\"added\":[$(component alpha two),$(component beta b)]}")
+check_eq "$(jq -c '{added, updated, removed, unchanged}' <<<"$r")" '{"added":1,"updated":1,"removed":0,"unchanged":0}' "delta: one added, one updated"
+after=$(api /entities/by-name/component/default/alpha)
+check_eq "$(jq -r .metadata.description <<<"$after")" "two" "delta: the update is served"
+check_eq "$(jq -r .metadata.uid <<<"$after")" "$uid" "an updated entity keeps its uid"
+check_eq "$(jq -r '.metadata.etag != "'"$etag"'"' <<<"$after")" "true" "an updated entity gets a new etag"
+r=$(probe delta '{"removed":["COMPONENT:default/Beta","component:default/shared","component:default/never"]}')
+check_eq "$(jq -c '{added, updated, removed}' <<<"$r")" '{"added":0,"updated":0,"removed":1}' "delta: removes its own entity only"
+check_eq "$(code_of /entities/by-name/component/default/beta)" "404" "delta: the removed entity is gone"
+check_eq "$(code_of /entities/by-name/component/default/shared)" "200" "delta: another provider's entity stays"
+check_eq "$(api '/entities?filter=relations.ownedby=group:default/owners&fields=metadata.name' | jq -r 'map(.metadata.name) | sort | join(",")')" \
+  "alpha,shared" "relation filters follow the mutations"
+
+# ---- a full mutation removes what the provider no longer emits -------------------------
+r=$(probe full '{"entities":[]}')
+check_eq "$(jq -c '{added, removed}' <<<"$r")" '{"added":0,"removed":1}' "full with nothing: everything of the provider removed"
+check_eq "$(owner_relations)" "component:default/shared" "the group's relation to the removed entity is gone"
+check_eq "$(api '/entity-facets?facet=relations.ownerOf' | jq -r '.facets["relations.ownerOf"] | map(.value) | join(",")')" \
+  "component:default/shared" "relations.* search rows follow stitching"
+
+# ---- status documents -----------------------------------------------------------------
+code=$(curl -s -o /dev/null -w '%{http_code}' -X PUT -H 'Content-Type: application/json' -d '{"note":"hello","n":3}' "http://127.0.0.1:$port/api/catalog/probe/status")
+check_eq "$code" "200" "a provider saves its status"
+check_eq "$(api /probe/status | jq -S -c .)" '{"n":3,"note":"hello"}' "and reads it back"
+stop_host
+finish
