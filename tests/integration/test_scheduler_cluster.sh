@@ -29,15 +29,20 @@ json_num() { sed -n "s/.*\"$1\": *\([0-9]*\).*/\1/p"; }
 runs_on() { curl -s --max-time 10 "http://127.0.0.1:$1/api/ticker/runs"; }
 now_ms() { date +%s%3N; }
 
-# Starts host $1 (a or b) in the background; sets ${1}_pid and ${1}_port.
-start_one() {
+# Starts host $1 (a or b) in the background; sets ${1}_pid.
+launch_one() {
+  "$GR_BINARY" serve -c "$work/app-config.yaml" --state-dir "$work/state-$1" >"$work/$1.log" 2>&1 &
+  eval "${1}_pid=$!"
+}
+
+# Waits until host $1 listens; sets ${1}_port.
+await_one() {
   local name=$1 l="$work/$1.log" p po
-  "$GR_BINARY" serve -c "$work/app-config.yaml" --state-dir "$work/state-$name" >"$l" 2>&1 &
-  p=$!
+  eval "p=\$${name}_pid"
   for _ in $(seq 1 400); do
     po=$(sed -n 's/.*listening on http:\/\/[^:]*:\([0-9]*\).*/\1/p' "$l" | tail -n 1)
     if [ -n "$po" ]; then
-      eval "${name}_pid=$p; ${name}_port=$po"
+      eval "${name}_port=$po"
       return 0
     fi
     kill -0 "$p" 2>/dev/null || break
@@ -76,8 +81,13 @@ ticker:
   holdMs: 250
 EOF
 
-start_one a
-start_one b
+# Both hosts start at the same moment on an empty database: the host's and
+# the plugin's migrations race, and the advisory lock must serialise them.
+launch_one a
+launch_one b
+await_one a
+await_one b
+pass "two hosts started together on one empty database"
 
 # ---- once per period, never at once ---------------------------------------
 sleep 0.5
