@@ -57,7 +57,9 @@ typedef struct catalog_provider catalog_provider_t;
 /* One entity of a mutation. */
 typedef struct catalog_entity_input {
     /* The entity, shaped as Backstage's JSON.  The mutation takes over the
-     * caller's reference: do not use or release the object afterwards. */
+     * caller's reference: do not use or release the object afterwards.
+     * Entities are prepared on several threads at once, so no two of them
+     * (and nothing the caller keeps) may share a json_object. */
     struct json_object *entity;
     /* Backstage location ref of the file it came from ("file:/srv/repo/a.yaml",
      * "url:https://..."), served by GET /locations; may be NULL. */

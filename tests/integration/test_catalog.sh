@@ -10,7 +10,9 @@
 #    rest lands; the duplicate definition is reported as a conflict;
 #  - a git source (a repository this test makes with git) sees an added, a
 #    changed and a deleted file across two syncs triggered by POST refresh;
-#  - the sync status survives a restart.
+#  - the sync status survives a restart;
+#  - the github source, which needs the GitHub client, reports that it is
+#    not available yet.
 # Needs: git, jq, curl.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -103,6 +105,9 @@ catalog:
                 type: service
                 lifecycle: '{{ lifecycle | experimental }}'
                 owner: 'group:default/{{ team }}'
+        schedule: { frequency: { hours: 1 }, initialDelay: { hours: 1 } }
+      github:
+        source: { type: github, repo: acme/config, branch: main }
         schedule: { frequency: { hours: 1 }, initialDelay: { hours: 1 } }
       gitrepo:
         source: { type: git, url: $origin, branch: main }
@@ -256,7 +261,14 @@ wait_sync testdata "$(jq -r .lastAttempt <<<"$st")"
 check_eq "$(sync_status testdata | jq -c '.counts | {added, updated, removed}')" '{"added":0,"updated":0,"removed":0}' "an unchanged source changes nothing"
 
 all=$(curl -s "http://127.0.0.1:$port/api/central-config/status")
-check_eq "$(jq -r '[.providers[].providerId] | join(",")' <<<"$all")" "gitrepo,testdata" "status lists every provider"
+check_eq "$(jq -r '[.providers[].providerId] | join(",")' <<<"$all")" "github,gitrepo,testdata" "status lists every provider"
+
+# The github source needs the host's GitHub client: its syncs fail and say so.
+check_eq "$(refresh github)" "202" "refresh the github provider"
+wait_sync github null
+gh=$(sync_status github)
+check_eq "$(jq -r .status <<<"$gh")" "failed" "the github source fails"
+check_contains "$(jq -r .error <<<"$gh")" "not available yet" "and says it is not available yet"
 attempt=$(sync_status gitrepo | jq -r .lastAttempt)
 stop_host
 

@@ -3,7 +3,7 @@
 # driven through the fixture module catalog-probe.so next to the
 # central-config provider: full and delta mutations, refused entities
 # (invalid, duplicate, owned by another provider), re-stitched relations,
-# status documents.
+# status documents; and the host's second routers (fixture mounter.so).
 # Needs: jq, curl.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -28,6 +28,7 @@ modules:
   - catalog
   - catalog-provider-central-config
   - path: $GR_FIXTURE_MODULE_DIR/catalog-probe.so
+  - path: $GR_FIXTURE_MODULE_DIR/mounter.so
 catalog:
   providers:
     centralConfig:
@@ -84,6 +85,15 @@ check_eq "$(jq -c '{added, removed}' <<<"$r")" '{"added":0,"removed":1}' "full w
 check_eq "$(owner_relations)" "component:default/shared" "the group's relation to the removed entity is gone"
 check_eq "$(api '/entity-facets?facet=relations.ownerOf' | jq -r '.facets["relations.ownerOf"] | map(.value) | join(",")')" \
   "component:default/shared" "relations.* search rows follow stitching"
+
+# ---- second routers (gr_router_mount, which central-config uses) ------------------------
+mounts=$(curl -s "http://127.0.0.1:$port/api/mounter/results")
+check_eq "$(jq -r '.["extra-api"]' <<<"$mounts")" "mounted" "a free name is mounted"
+check_eq "$(curl -s "http://127.0.0.1:$port/api/extra-api/hello")" "hello from a second router" "its routes answer under /api/<name>/"
+check_contains "$(jq -r .catalog <<<"$mounts")" "plugin 'catalog'" "a loaded plugin's prefix is refused"
+check_contains "$(jq -r '.["extra-api again"]' <<<"$mounts")" "mounted it first" "a name is mounted once"
+check_contains "$(jq -r '.["Not An Id"]' <<<"$mounts")" "must match" "a name must be an id"
+check_eq "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/api/central-config/status")" "200" "central-config's routes live on its second router"
 
 # ---- status documents -----------------------------------------------------------------
 code=$(curl -s -o /dev/null -w '%{http_code}' -X PUT -H 'Content-Type: application/json' -d '{"note":"hello","n":3}' "http://127.0.0.1:$port/api/catalog/probe/status")
