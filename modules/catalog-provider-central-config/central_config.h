@@ -4,12 +4,11 @@
  * A provider (catalog.providers.centralConfig.<providerId>) syncs one
  * config repository into the catalog on a schedule:
  *
- *   source (source_*.c)  makes the repository's files available in a local
- *                        directory: the directory itself, a git clone kept
- *                        under the state directory, or (later) a mirror of
- *                        a GitHub repository fetched through the API;
+ *   source               makes the repository's files available in a local
+ *                        directory (config_source.h, shared with the other
+ *                        modules that read a config repository);
  *   scan (scan.c)        walks that directory on the thread pool: include
- *                        and exclude globs (glob.c), YAML and JSON entity
+ *                        and exclude globs, YAML and JSON entity
  *                        files, mapping rules for files that are not
  *                        entities (mapping.c), validation with positions,
  *                        one winner per entity ref;
@@ -17,7 +16,7 @@
  *                        mutation and records the sync status;
  *   routes (routes.c)    /api/central-config/last-sync, /status, /refresh.
  *
- * The first half of this header is pure (glob, mapping, scan: no host
+ * The first half of this header is pure (mapping, scan: no host
  * calls, safe on worker threads, unit-tested); the second half runs on the
  * loop thread. */
 #ifndef CENTRAL_CONFIG_H
@@ -33,17 +32,8 @@
 
 #include "catalog_model.h"
 #include "catalog_provider.h"
+#include "config_source.h"
 #include "util.h"
-
-/* ---- globs (glob.c) ------------------------------------------------------------ */
-
-/* Matches a path relative to the source root ("teams/a/catalog-info.yaml")
- * against a glob: "*" and "?" stay within one path segment, "**" as a whole
- * segment matches any number of segments (none included), "[abc]" and
- * "[a-z]" ("[!...]" negated) match one character, "{a,b}" either text.
- * Wildcards do not match a leading '.' of a name (hidden files and
- * directories need a pattern that names the dot).  Returns 1 on a match. */
-int cc_glob_match(const char *pattern, const char *path);
 
 /* ---- mapping rules (mapping.c) ------------------------------------------------- */
 
@@ -99,15 +89,6 @@ typedef struct cc_scan_options {
 
 void cc_scan_options_free(cc_scan_options_t *o);
 
-/* A problem with one file (or one entity in it), shown to people as
- * "path:line:column: message". */
-typedef struct cc_file_error {
-    char *path;
-    uint32_t line;
-    uint32_t column;
-    char *message;
-} cc_file_error_t;
-
 typedef struct cc_scan_entity {
     struct json_object *entity; /* owned */
     char *ref;                  /* canonical */
@@ -149,55 +130,7 @@ size_t cc_scan_parts(const cc_scan_job_t *job);
 void cc_scan_part(cc_scan_job_t *job, size_t part);
 void cc_scan_finish(cc_scan_job_t *job);
 
-/* Appends an error (copies path and message). */
-void cc_errors_add(cc_file_error_t **errors, size_t *n, const char *path, uint32_t line,
-                   uint32_t column, const char *message);
-
-/* ---- sources (source_*.c, loop thread) ------------------------------------------ */
-
 typedef struct cc_provider cc_provider_t;
-typedef struct cc_source cc_source_t;
-
-/* A fetched source: root is the directory to scan; revision names what was
- * read (a commit), NULL when the source has none.  Both borrowed for the
- * callback.  status 0 or a gr_status_t with message. */
-typedef void (*cc_fetch_done_fn)(cc_source_t *src, int status, const char *message,
-                                 const char *root, const char *revision, void *user_data);
-
-typedef struct cc_source_ops {
-    const char *type;
-    /* Reads the source's config node (with defaults applied). */
-    int (*init)(cc_source_t *src, const gr_config_t *node, gr_error_t *err);
-    /* Brings the local copy up to date; done runs later on the loop. */
-    void (*fetch)(cc_source_t *src, uint64_t timeout_ms, cc_fetch_done_fn done, void *user_data);
-    /* Stops a fetch in progress (its done still runs, with GR_ERR_CANCELED). */
-    void (*cancel)(cc_source_t *src);
-    /* The "file:..." or "url:..." prefix of the location refs of its files. */
-    char *(*location_prefix)(cc_source_t *src, const char *root);
-    /* Adds what the status shows about the source (type, path or url without
-     * credentials, branch) to obj. */
-    void (*describe)(cc_source_t *src, struct json_object *obj);
-    /* Releases the source's state; called once no fetch is running. */
-    void (*free)(cc_source_t *src);
-} cc_source_ops_t;
-
-struct cc_source {
-    const cc_source_ops_t *ops;
-    cc_provider_t *provider;
-    void *state;
-};
-
-extern const cc_source_ops_t cc_source_directory;
-extern const cc_source_ops_t cc_source_git;
-extern const cc_source_ops_t cc_source_github;
-
-/* A URL with any "user:password@" replaced by "***@" (new string), for logs
- * and status documents. */
-char *cc_redact_url(const char *url);
-
-/* A path from config: relative ones are read against the directory of the
- * config file that sets them, then made absolute (new string). */
-char *cc_config_path(const gr_config_t *node, const char *value);
 
 /* ---- the module (loop thread) ---------------------------------------------------- */
 
@@ -241,14 +174,6 @@ cc_provider_t *cc_provider_find(cc_module_t *m, const char *id);
 void cc_sync_task(gr_task_t *task, void *user_data);
 /* Stops the provider's run in progress (shutdown). */
 void cc_sync_cancel(cc_provider_t *p);
-
-/* Runs fn(arg) on a later loop turn: for answers that must not come from
- * inside the call that asked. */
-void cc_defer(cc_module_t *m, void (*fn)(void *arg), void *arg);
-
-/* Milliseconds since the epoch, and as ISO 8601 UTC ("2024-05-01T12:00:00.000Z", new). */
-int64_t cc_wall_ms(void);
-char *cc_iso_time(int64_t wall_ms);
 
 /* routes.c */
 int cc_routes_add(cc_module_t *m, gr_router_t *router, gr_error_t *err);

@@ -1,11 +1,11 @@
 /* modules/catalog-provider-central-config/glob.c: path globs with "**",
- * the include and exclude lists of a provider and its mapping rules.
+ * the include and exclude lists of the modules reading a config repository.
  * As in a shell, wildcards do not match a name starting with '.', so
  * "**" does not descend into .github/ unless a pattern names it. */
 #include <stdlib.h>
 #include <string.h>
 
-#include "central_config.h"
+#include "config_source.h"
 
 /* One "[...]" class at p (just after '['); sets *end past the ']' and
  * returns 1 when c is in it.  A class without its ']' matches a literal
@@ -142,4 +142,12 @@ int cc_glob_match(const char *pattern, const char *path)
     while (pattern[0] == '/')
         pattern++;
     return match_braces(pattern, path);
+}
+
+int cc_globs_match(const gr_strvec_t *globs, const char *path)
+{
+    for (size_t i = 0; i < globs->len; i++)
+        if (cc_glob_match(globs->items[i], path))
+            return 1;
+    return 0;
 }

@@ -13,27 +13,7 @@
 #define DEFAULT_INCLUDE "**/*.{yaml,yml,json}"
 #define DEFAULT_MAX_FILE_BYTES "4194304"
 
-static const char *const source_types[] = {"directory", "git", "github", NULL};
 static const char *const scopes[] = {"local", "global", NULL};
-
-static const gr_config_field_t source_fields[] = {
-    {.key = "type",
-     .type = GR_CONFIG_STRING,
-     .flags = GR_CONFIG_REQUIRED,
-     .enum_values = source_types,
-     .description = "directory, git or github"},
-    {.key = "path",
-     .type = GR_CONFIG_STRING,
-     .description = "directory: the directory (relative to this config file)"},
-    {.key = "url",
-     .type = GR_CONFIG_STRING,
-     .flags = GR_CONFIG_SECRET,
-     .description = "git: the remote to clone (may hold a token, so it is redacted)"},
-    {.key = "branch",
-     .type = GR_CONFIG_STRING,
-     .description = "git, github: the branch (default: the remote's default branch)"},
-    {.key = "repo", .type = GR_CONFIG_STRING, .description = "github: <owner>/<name>"},
-    {0}};
 
 static const gr_config_field_t mapping_fields[] = {
     {.key = "include",
@@ -65,7 +45,7 @@ static const gr_config_field_t provider_fields[] = {
     {.key = "source",
      .type = GR_CONFIG_OBJECT,
      .flags = GR_CONFIG_REQUIRED,
-     .fields = source_fields},
+     .fields = cc_source_fields},
     {.key = "include",
      .type = GR_CONFIG_ANY,
      .description = "a glob or a list of globs of entity files (default " DEFAULT_INCLUDE ")"},
@@ -94,8 +74,7 @@ void cc_module_unref(cc_module_t *m)
         return;
     for (cc_provider_t *p = m->providers, *next; p; p = next) {
         next = p->next;
-        if (p->source.ops && p->source.state)
-            p->source.ops->free(&p->source);
+        cc_source_free(&p->source);
         cc_scan_options_free(&p->scan);
         free(p->id);
         free(p->name);
@@ -185,7 +164,6 @@ static int provider_new(cc_module_t *m, const char *id, const gr_config_t *node,
     p->name = gr_xasprintf("central-config:%s", id);
     p->task_id = gr_xasprintf("central-config-%s", id);
     p->last_start_wall_ms = -1;
-    p->source.provider = p;
     /* Sorted by id, so status lists and logs read in a stable order. */
     cc_provider_t **at = &m->providers;
     while (*at && strcmp((*at)->id, id) < 0)
@@ -194,12 +172,9 @@ static int provider_new(cc_module_t *m, const char *id, const gr_config_t *node,
     *at = p;
     m->nproviders++;
 
-    const gr_config_t *src = gr_config_get(node, "source");
-    const char *type = gr_config_string(src, "type", "");
-    p->source.ops = strcmp(type, "git") == 0      ? &cc_source_git
-                    : strcmp(type, "github") == 0 ? &cc_source_github
-                                                  : &cc_source_directory;
-    int rc = p->source.ops->init(&p->source, src, err);
+    char *work_dir = gr_xasprintf("central-config/%s", id);
+    int rc = cc_source_init(&p->source, m->ctx, gr_config_get(node, "source"), work_dir, err);
+    free(work_dir);
     if (rc != 0)
         return rc;
 

@@ -5,9 +5,7 @@
  * result (and which of two definitions of one entity wins) never depends
  * on the file system's order.  A problem with one file or one entity is
  * recorded with its position and the scan goes on. */
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,13 +30,6 @@ void cc_scan_options_free(cc_scan_options_t *o)
     *o = (cc_scan_options_t){0};
 }
 
-void cc_errors_add(cc_file_error_t **errors, size_t *n, const char *path, uint32_t line,
-                   uint32_t column, const char *message)
-{
-    *errors = gr_xrealloc(*errors, (*n + 1) * sizeof **errors);
-    (*errors)[(*n)++] = (cc_file_error_t){gr_xstrdup(path), line, column, gr_xstrdup(message)};
-}
-
 void cc_scan_result_free(cc_scan_result_t *r)
 {
     for (size_t i = 0; i < r->nentities; i++) {
@@ -55,89 +46,6 @@ void cc_scan_result_free(cc_scan_result_t *r)
     }
     free(r->errors);
     *r = (cc_scan_result_t){0};
-}
-
-/* ---- walking the tree ------------------------------------------------------------ */
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Collects regular files under root/rel.  Symbolic links to files are
- * followed; links to directories are not, so a link cannot loop the walk.
- * .git is never entered. */
-static void walk(const char *root, const char *rel, gr_strvec_t *out, cc_scan_result_t *res)
-{
-    char *dir_path = *rel ? gr_xasprintf("%s/%s", root, rel) : gr_xstrdup(root);
-    DIR *dir = opendir(dir_path);
-    if (!dir) {
-        char *msg = gr_xasprintf("cannot read the directory: %s", strerror(errno));
-        cc_errors_add(&res->errors, &res->nerrors, *rel ? rel : ".", 0, 0, msg);
-        free(msg);
-        free(dir_path);
-        return;
-    }
-    gr_strvec_t names = {0};
-    for (struct dirent *d; (d = readdir(dir));) {
-        if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0 ||
-            strcmp(d->d_name, ".git") == 0)
-            continue;
-        gr_strvec_push(&names, d->d_name);
-    }
-    closedir(dir);
-    if (names.len)
-        qsort(names.items, names.len, sizeof *names.items, cmp_str);
-    for (size_t i = 0; i < names.len; i++) {
-        char *child =
-            *rel ? gr_xasprintf("%s/%s", rel, names.items[i]) : gr_xstrdup(names.items[i]);
-        char *full = gr_xasprintf("%s/%s", root, child);
-        struct stat lst, st;
-        if (lstat(full, &lst) == 0) {
-            if (S_ISDIR(lst.st_mode))
-                walk(root, child, out, res);
-            else if (S_ISREG(lst.st_mode) ||
-                     (S_ISLNK(lst.st_mode) && stat(full, &st) == 0 && S_ISREG(st.st_mode)))
-                gr_strvec_push(out, child);
-        }
-        free(full);
-        free(child);
-    }
-    gr_strvec_free(&names);
-    free(dir_path);
-}
-
-static char *read_file(const char *path, size_t max, size_t *len, char **why)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        *why = gr_xasprintf("cannot open the file: %s", strerror(errno));
-        return NULL;
-    }
-    struct stat st;
-    if (fstat(fd, &st) != 0 || (size_t)st.st_size > max) {
-        *why = fstat(fd, &st) != 0
-                   ? gr_xasprintf("cannot read the file: %s", strerror(errno))
-                   : gr_xasprintf("the file has %lld bytes, more than the %zu this provider reads "
-                                  "(maxFileBytes)",
-                                  (long long)st.st_size, max);
-        close(fd);
-        return NULL;
-    }
-    char *data = gr_xmalloc((size_t)st.st_size + 1);
-    size_t got = 0;
-    while (got < (size_t)st.st_size) {
-        ssize_t n = read(fd, data + got, (size_t)st.st_size - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        got += (size_t)n;
-    }
-    close(fd);
-    data[got] = '\0';
-    *len = got;
-    return data;
 }
 
 /* ---- one scan ------------------------------------------------------------------------ */
@@ -167,14 +75,6 @@ static void error_at(scan_t *sc, const char *path, uint32_t line, uint32_t colum
     va_end(ap);
     cc_errors_add(&sc->errors, &sc->nerrors, path, line, column, b.data ? b.data : "");
     gr_buf_free(&b);
-}
-
-static int selected(const gr_strvec_t *globs, const char *path)
-{
-    for (size_t i = 0; i < globs->len; i++)
-        if (cc_glob_match(globs->items[i], path))
-            return 1;
-    return 0;
 }
 
 /* ---- placeholders: $text, $json, $yaml, $openapi, $asyncapi ------------------------- */
@@ -223,7 +123,7 @@ static struct json_object *placeholder_value(const scan_t *sc, const char *file,
     if (!path)
         return NULL;
     size_t len = 0;
-    char *data = read_file(path, sc->o->max_file_bytes, &len, why);
+    char *data = cc_read_file(path, sc->o->max_file_bytes, &len, why);
     free(path);
     if (!data)
         return NULL;
@@ -469,7 +369,7 @@ static void scan_file(scan_t *sc, const char *file, const cc_mapping_t *m, size_
     char *full = gr_xasprintf("%s/%s", sc->o->root, file);
     char *why = NULL;
     size_t len = 0;
-    char *data = read_file(full, sc->o->max_file_bytes, &len, &why);
+    char *data = cc_read_file(full, sc->o->max_file_bytes, &len, &why);
     free(full);
     if (!data) {
         error_at(sc, file, 0, 0, "%s", why);
@@ -577,17 +477,17 @@ cc_scan_job_t *cc_scan_begin(const cc_scan_options_t *o, size_t max_parts, cc_sc
     job->o = o;
     job->out = out;
     gr_strvec_t all = {0};
-    walk(o->root, "", &all, out);
+    cc_tree_walk(o->root, &all, &out->errors, &out->nerrors);
     job->rules = gr_xcalloc(all.len + 1, sizeof *job->rules);
     for (size_t i = 0; i < all.len; i++) {
         const char *file = all.items[i];
-        if (selected(&o->exclude, file))
+        if (cc_globs_match(&o->exclude, file))
             continue;
         size_t rule = 0;
         for (size_t k = 0; k < o->nmappings && !rule; k++)
-            if (selected(&o->mappings[k].include, file))
+            if (cc_globs_match(&o->mappings[k].include, file))
                 rule = k + 1;
-        if (rule || selected(&o->include, file)) {
+        if (rule || cc_globs_match(&o->include, file)) {
             job->rules[job->files.len] = rule;
             gr_strvec_push(&job->files, file);
         }

@@ -4,40 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "central_config.h"
+#include "config_source.h"
 
 typedef struct dir_state {
     char *path; /* absolute */
 } dir_state_t;
-
-/* A relative path is read against the directory of the config file that
- * sets it (so a config and its example repository can move together),
- * then made absolute. */
-char *cc_config_path(const gr_config_t *node, const char *value)
-{
-    if (value[0] == '/')
-        return gr_xstrdup(value);
-    char where[1024];
-    gr_config_where(node, where, sizeof where);
-    /* where is "file:line:col": drop the position, keep the file's directory. */
-    for (int i = 0; i < 2; i++) {
-        char *colon = strrchr(where, ':');
-        if (colon)
-            *colon = '\0';
-    }
-    char *slash = strrchr(where, '/');
-    char *joined =
-        slash ? gr_xasprintf("%.*s/%s", (int)(slash - where), where, value) : gr_xstrdup(value);
-    if (joined[0] == '/')
-        return joined;
-    char cwd[4096];
-    size_t len = sizeof cwd;
-    if (uv_cwd(cwd, &len) != 0)
-        return joined;
-    char *abs = gr_xasprintf("%s/%s", cwd, joined);
-    free(joined);
-    return abs;
-}
 
 static int dir_init(cc_source_t *src, const gr_config_t *node, gr_error_t *err)
 {
@@ -78,7 +49,7 @@ static void dir_fetch(cc_source_t *src, uint64_t timeout_ms, cc_fetch_done_fn do
     (void)timeout_ms;
     dir_fetch_t *f = gr_xcalloc(1, sizeof *f);
     *f = (dir_fetch_t){src, done, user_data};
-    cc_defer(src->provider->mod, dir_fetched, f);
+    cc_defer(src->loop, dir_fetched, f);
 }
 
 static void dir_cancel(cc_source_t *src)

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "catalog_internal.h"
-#include "central_config.h"
+#include "config_source.h"
 
 extern char **environ;
 
@@ -77,7 +77,6 @@ static int git_init(cc_source_t *src, const gr_config_t *node, gr_error_t *err)
     if (url[0] == '-' || (branch && (branch[0] == '-' || !*branch)))
         return gr_error_set(err, GR_ERR_INVALID, "%s: url and branch must not start with '-'",
                             where);
-    cc_module_t *mod = src->provider->mod;
     git_state_t *st = gr_xcalloc(1, sizeof *st);
     st->url = gr_xstrdup(url);
     st->branch = branch ? gr_xstrdup(branch) : NULL;
@@ -86,14 +85,7 @@ static int git_init(cc_source_t *src, const gr_config_t *node, gr_error_t *err)
     char hash[65];
     catalog__sha256_hex(key, strlen(key), hash);
     free(key);
-    const char *state = mod->ctx->state_dir ? mod->ctx->state_dir : ".";
-    char cwd[4096];
-    size_t len = sizeof cwd;
-    if (state[0] != '/' && uv_cwd(cwd, &len) == 0)
-        st->dir =
-            gr_xasprintf("%s/%s/central-config/%s/git-%.16s", cwd, state, src->provider->id, hash);
-    else
-        st->dir = gr_xasprintf("%s/central-config/%s/git-%.16s", state, src->provider->id, hash);
+    st->dir = gr_xasprintf("%s/git-%.16s", src->work_dir, hash);
     src->state = st;
     return 0;
 }
@@ -166,7 +158,7 @@ static void spawn_child(git_run_t *r, const char *const *args)
     gr_strvec_push(&env, "LC_ALL=C");
     gr_strvec_push_owned(&env, NULL);
 
-    uv_loop_t *loop = r->src->provider->mod->ctx->loop;
+    uv_loop_t *loop = r->src->loop;
     uv_pipe_init(loop, &r->out, 0);
     uv_pipe_init(loop, &r->err, 0);
     r->out.data = r->err.data = r->proc.data = r;
@@ -243,7 +235,7 @@ static void step_start(git_run_t *r)
         /* Is there a clone already? */
         char *dotgit = gr_xasprintf("%s/.git", st->dir);
         r->stat_req.data = r;
-        uv_fs_stat(r->src->provider->mod->ctx->loop, &r->stat_req, dotgit, on_stat);
+        uv_fs_stat(r->src->loop, &r->stat_req, dotgit, on_stat);
         free(dotgit);
     } else if (r->step == STEP_REMOVE) {
         /* A clone that never finished leaves a directory git refuses to clone into. */
@@ -361,7 +353,7 @@ static void git_fetch(cc_source_t *src, uint64_t timeout_ms, cc_fetch_done_fn do
     r->done = done;
     r->user_data = user_data;
     st->run = r;
-    uv_timer_init(src->provider->mod->ctx->loop, &r->timer);
+    uv_timer_init(src->loop, &r->timer);
     r->timer.data = r;
     if (timeout_ms)
         uv_timer_start(&r->timer, on_timeout, timeout_ms, 0);

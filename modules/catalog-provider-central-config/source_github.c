@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "central_config.h"
+#include "config_source.h"
 
 typedef struct gh_state {
     char *repo;
@@ -61,7 +61,7 @@ static void gh_fetch(cc_source_t *src, uint64_t timeout_ms, cc_fetch_done_fn don
     (void)timeout_ms;
     gh_fetch_t *f = gr_xcalloc(1, sizeof *f);
     *f = (gh_fetch_t){src, done, user_data};
-    cc_defer(src->provider->mod, gh_refused, f);
+    cc_defer(src->loop, gh_refused, f);
 }
 
 static void gh_cancel(cc_source_t *src)

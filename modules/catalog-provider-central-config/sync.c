@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "central_config.h"
 
@@ -36,52 +35,6 @@ typedef struct cc_run {
     char *message;
     size_t counts[4]; /* added, updated, removed, unchanged */
 } cc_run_t;
-
-/* ---- small helpers --------------------------------------------------------------------- */
-
-int64_t cc_wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-char *cc_iso_time(int64_t wall_ms)
-{
-    time_t secs = (time_t)(wall_ms / 1000);
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    return gr_xasprintf("%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                        tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(wall_ms % 1000));
-}
-
-typedef struct deferred {
-    uv_timer_t timer;
-    void (*fn)(void *arg);
-    void *arg;
-} deferred_t;
-
-static void deferred_closed(uv_handle_t *h)
-{
-    free(h->data);
-}
-
-static void deferred_fire(uv_timer_t *t)
-{
-    deferred_t *d = t->data;
-    d->fn(d->arg);
-    uv_close((uv_handle_t *)&d->timer, deferred_closed);
-}
-
-void cc_defer(cc_module_t *m, void (*fn)(void *arg), void *arg)
-{
-    deferred_t *d = gr_xcalloc(1, sizeof *d);
-    d->fn = fn;
-    d->arg = arg;
-    uv_timer_init(m->ctx->loop, &d->timer);
-    d->timer.data = d;
-    uv_timer_start(&d->timer, deferred_fire, 0, 0);
-}
 
 /* ---- the status document ------------------------------------------------------------------ */
 
