@@ -98,6 +98,7 @@ struct kafka__impl {
     kafka__map_t connector_map; /* name → connector */
     kafka__map_t file_map;      /* normalised path → file */
     kafka__map_t plan_map;      /* label → plan */
+    kafka__map_t intern_map;    /* restore: file path → its one copy in the arena */
     gr_buf_t path;              /* scratch for field paths */
 };
 
@@ -220,5 +221,8 @@ const char *kafka__path_normalize(kafka_topology_t *t, const char *path);
 
 /* Refs → edges, principal/connector ref slices, and the cross-file checks. */
 void kafka__resolve(kafka_topology_t *t);
+/* Sorts refs by owner (produces before consumes, files' order kept) and
+ * points each principal and connector at its slice. */
+void kafka__group_refs(kafka_topology_t *t);
 
 #endif

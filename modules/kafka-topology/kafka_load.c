@@ -137,3 +137,10 @@ int kafka_topology_load(kafka_topology_t *t, const char *path, kafka_format_t fo
     }
     return 0;
 }
+
+void kafka_topology_report(kafka_topology_t *t, const char *path, uint32_t line,
+                           kafka_severity_t severity, const char *check, const char *message)
+{
+    kafka_pos_t pos = {path ? kafka__strdup(&t->impl->arena, path) : NULL, line, line ? 1 : 0};
+    kafka__problem(t, pos, severity, check, "%s", message);
+}

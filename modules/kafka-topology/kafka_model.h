@@ -271,6 +271,12 @@ int kafka_topology_add(kafka_topology_t *t, const char *path, const char *data, 
 int kafka_topology_load(kafka_topology_t *t, const char *path, kafka_format_t format,
                         gr_error_t *err);
 
+/* Records a problem the caller found with a file it could not hand over
+ * (unreadable, too large): it is reported with the others.  path and
+ * message are copied; check is one of KAFKA_CHECK_*.  line 0: no line. */
+void kafka_topology_report(kafka_topology_t *t, const char *path, uint32_t line,
+                           kafka_severity_t severity, const char *check, const char *message);
+
 /* Interprets the files, resolves refs into edges and runs the checks.  After
  * this the model is complete and read-only; calling it twice does nothing. */
 void kafka_topology_finish(kafka_topology_t *t);
@@ -295,6 +301,40 @@ size_t kafka_topology_count_problems(const kafka_topology_t *t, kafka_severity_t
 /* Returns a new string "file:line:col: error: message" (or "warning"), the
  * form sync status and logs show. */
 char *kafka_problem_format(const kafka_problem_t *p);
+
+/* ---- restoring a stored topology ----------------------------------------- */
+
+/* Rebuilds a finished topology from what a caller stored of one (the
+ * plugin keeps each array in a database table and reloads it at start),
+ * without reading any file.  Call kafka_restore_new, then hand over the
+ * arrays' elements in their original order, each kind after the ones it
+ * points at (files, clusters, topics, principals, connectors; then streams
+ * apps, refs, edges and problems), then kafka_restore_finish.
+ *
+ * Each call copies its strings (pos.file is matched to a restored file
+ * when there is one) and takes the indexes in the element as they were in
+ * the stored topology: cluster, topic, owner and principal index the
+ * elements restored before.  The pointers a finished topology fills by
+ * itself (a principal's or connector's refs slice) are ignored and rebuilt.
+ * Lookups work as on a parsed topology. */
+kafka_topology_t *kafka_restore_new(const kafka_options_t *opts);
+void kafka_restore_file(kafka_topology_t *t, const kafka_file_t *file);
+/* Brokers come with the cluster (cluster->brokers, nbrokers). */
+void kafka_restore_cluster(kafka_topology_t *t, const kafka_cluster_t *cluster);
+void kafka_restore_topic(kafka_topology_t *t, const kafka_topic_t *topic);
+void kafka_restore_principal(kafka_topology_t *t, const kafka_principal_t *principal);
+void kafka_restore_connector(kafka_topology_t *t, const kafka_connector_t *connector);
+void kafka_restore_streams_app(kafka_topology_t *t, const kafka_streams_app_t *app);
+void kafka_restore_ref(kafka_topology_t *t, const kafka_ref_t *ref);
+/* edge->topic_name is needed when edge->topic is KAFKA_NONE and ignored
+ * otherwise. */
+void kafka_restore_edge(kafka_topology_t *t, const kafka_edge_t *edge);
+/* problem->check is copied; any text is accepted. */
+void kafka_restore_problem(kafka_topology_t *t, const kafka_problem_t *problem);
+/* Checks every index against what was restored and completes the
+ * topology.  Returns 0, or GR_ERR_INVALID with err naming the first
+ * element that points nowhere (the topology must then only be freed). */
+int kafka_restore_finish(kafka_topology_t *t, gr_error_t *err);
 
 /* ---- graph --------------------------------------------------------------- */
 

@@ -29,7 +29,7 @@ static int kafka__ref_cmp(const void *a, const void *b)
 
 /* Sorts refs by owner, produces before consumes, keeping the files' order
  * within each, and points every principal and connector at its slice. */
-static void kafka__group_refs(kafka_topology_t *t)
+void kafka__group_refs(kafka_topology_t *t)
 {
     if (t->nrefs) {
         kafka__ref_key_t *keys = gr_xmalloc(t->nrefs * sizeof *keys);

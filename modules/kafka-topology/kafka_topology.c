@@ -122,6 +122,7 @@ void kafka_topology_free(kafka_topology_t *t)
     kafka__map_free(&im->connector_map);
     kafka__map_free(&im->file_map);
     kafka__map_free(&im->plan_map);
+    kafka__map_free(&im->intern_map);
     gr_buf_free(&im->path);
     kafka__arena_free(&im->arena);
     free(im);
