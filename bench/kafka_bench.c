@@ -20,7 +20,10 @@
  *
  * Each service produces to 4 topics and consumes from 6 (5,000 edges at the
  * defaults; the JulieOps layout adds project-level consumers, which read
- * every topic of their project).  Usage: kafka_bench [topics=5000] [services=500] [runs=5] */
+ * every topic of their project).  Usage: kafka_bench [topics=5000] [services=500] [runs=5]
+ *
+ * kafka_bench --write DIR [topics] [services] only writes the layouts, one
+ * directory each under DIR, for kafka_bench.sh to sync through the plugin. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -286,8 +289,34 @@ static void run(const char *label, const char *dir, const char *cluster, int run
            label, ntopics, nprincipals, nedges, nproblems, p, f, p + f, c, g, json_bytes / 1024);
 }
 
+static const char *const layout_names[] = {"gitops-1file", "gitops-split", "julieops-50",
+                                           "strimzi-1file", "plain-1file"};
+
+static void write_layouts(const char *root, int ntopics, int nservices)
+{
+    char dir[5][4200];
+    for (int i = 0; i < 5; i++)
+        snprintf(dir[i], sizeof dir[i], "%s/%s", root, layout_names[i]);
+    write_gitops_one(dir[0], ntopics, nservices);
+    write_gitops_split(dir[1], ntopics, nservices);
+    write_julieops(dir[2], ntopics, nservices);
+    write_strimzi(dir[3], ntopics, nservices);
+    write_plain(dir[4], ntopics, nservices);
+}
+
 int main(int argc, char **argv)
 {
+    if (argc > 2 && strcmp(argv[1], "--write") == 0) {
+        int ntopics = argc > 3 ? atoi(argv[3]) : 5000;
+        int nservices = argc > 4 ? atoi(argv[4]) : 500;
+        if (ntopics < 200 || nservices < 1) {
+            fprintf(stderr, "usage: kafka_bench --write DIR [topics>=200] [services>=1]\n");
+            return 2;
+        }
+        mkdir(argv[2], 0755); /* it may exist already */
+        write_layouts(argv[2], ntopics, nservices);
+        return 0;
+    }
     int ntopics = argc > 1 ? atoi(argv[1]) : 5000;
     int nservices = argc > 2 ? atoi(argv[2]) : 500;
     int runs = argc > 3 ? atoi(argv[3]) : 5;
@@ -300,16 +329,11 @@ int main(int argc, char **argv)
         perror("mkdtemp");
         return 1;
     }
+    const char *const *names = layout_names;
     char dir[5][4200];
-    const char *names[] = {"gitops-1file", "gitops-split", "julieops-50", "strimzi-1file",
-                           "plain-1file"};
     for (int i = 0; i < 5; i++)
         snprintf(dir[i], sizeof dir[i], "%s/%s", root, names[i]);
-    write_gitops_one(dir[0], ntopics, nservices);
-    write_gitops_split(dir[1], ntopics, nservices);
-    write_julieops(dir[2], ntopics, nservices);
-    write_strimzi(dir[3], ntopics, nservices);
-    write_plain(dir[4], ntopics, nservices);
+    write_layouts(root, ntopics, nservices);
 
     printf("kafka topology model: %d topics, %d services, median of %d runs\n", ntopics, nservices,
            runs);

@@ -1,5 +1,6 @@
 /* core/main.c: the greenroom command line. */
 #include <dirent.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +78,10 @@ static int gr__cmd_serve(gr_cli_t *cli)
         .state_dir = cli->state_dir ? cli->state_dir : "./.greenroom",
         .web_dir = cli->web_dir,
     };
+    /* A client that hangs up while a large response is being written must
+     * not kill the host: the write then fails with EPIPE, which the server
+     * handles, instead of raising SIGPIPE. */
+    signal(SIGPIPE, SIG_IGN);
     return gr_host_serve(&options);
 }
 
