@@ -95,14 +95,16 @@ for layout in $layouts; do
   for _ in $(seq 1 "$runs"); do
     status=$(sync_once)
     [ "$(jq -r .status <<<"$status")" = "succeeded" ] || { echo "$layout: $(jq -r .error <<<"$status")"; exit 1; }
-    jq -r '[.durationMs, .timings.fetchMs, .timings.parseMs, .timings.storeMs] | @tsv' <<<"$status" >>"$work/durations"
+    jq -r '[.durationMs, .timings.fetchMs, .timings.parseMs, .timings.prepareMs, .timings.storeMs] | @tsv' <<<"$status" >>"$work/durations"
   done
   total=$(cut -f1 "$work/durations" | median)
   parse=$(cut -f3 "$work/durations" | median)
-  store=$(cut -f4 "$work/durations" | median)
+  prepare=$(cut -f4 "$work/durations" | median)
+  store=$(cut -f5 "$work/durations" | median)
   counts=$(jq -r '"\(.counts.topics) topics, \(.counts.principals) principals, \(.counts.edges) edges"' <<<"$status")
   cluster=$(curl -s "$api/clusters" | jq -r '.clusters | max_by(.topics) | .name')
-  # The first request computes the graph on the thread pool; later ones are served as kept.
+  # Each sync starts computing the graphs on the thread pool; the first
+  # request waits for that if it is not done, later ones are served as kept.
   first=$(curl -s -o /dev/null -w '%{time_total}' "$api/clusters/$cluster/graph")
   size=$(curl -s -o /dev/null -w '%{size_download}' "$api/clusters/$cluster/graph")
   warm=$(for _ in $(seq 1 21); do curl -s -o /dev/null -w '%{time_total}\n' "$api/clusters/$cluster/graph"; done | median)
@@ -110,8 +112,8 @@ for layout in $layouts; do
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$wrk_out")
   p50=$(awk '$1 == "50%" {print $2}' <<<"$wrk_out")
   p99=$(awk '$1 == "99%" {print $2}' <<<"$wrk_out")
-  printf '%-13s %s | sync %5s ms (parse %4s, store %4s) | graph %s: %s KB, first %4.0f ms, warm %4.1f ms; wrk -c%s: %s req/s, p50 %s, p99 %s\n' \
-    "$layout" "$counts" "$total" "$parse" "$store" "$cluster" "$((size / 1024))" \
+  printf '%-13s %s | sync %5s ms (parse %4s, prepare %3s, store %4s) | graph %s: %s KB, first %4.0f ms, warm %4.1f ms; wrk -c%s: %s req/s, p50 %s, p99 %s\n' \
+    "$layout" "$counts" "$total" "$parse" "$prepare" "$store" "$cluster" "$((size / 1024))" \
     "$(awk -v t="$first" 'BEGIN {print t * 1000}')" "$(awk -v t="$warm" 'BEGIN {print t * 1000}')" \
     "$connections" "$rps" "$p50" "$p99"
 done

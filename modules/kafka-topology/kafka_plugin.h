@@ -150,6 +150,9 @@ void kt_model_actor_edges(const kt_model_t *m, kafka_node_kind_t kind, size_t id
 typedef struct kt_plugin kt_plugin_t;
 void kt_model_graph_respond(kt_plugin_t *p, kt_model_t *m, const char *cluster,
                             gr_http_request_t *req);
+/* Computes every cluster's graph now, on the thread pool, so the first
+ * request after a sync finds it ready. */
+void kt_model_graph_warm(kt_plugin_t *p, kt_model_t *m);
 
 /* ---- the plugin (module.c) ------------------------------------------------------------ */
 
@@ -176,7 +179,6 @@ struct kt_plugin {
     char *mapping_owner;
 
     kt_model_t *model; /* the model served; NULL until one is loaded or synced */
-    uint64_t stored_generation; /* the newest generation this host has seen stored */
     int loading;                /* a load from the database is in flight */
     uv_timer_t poll;            /* looks for another host's newer model */
     int poll_open;

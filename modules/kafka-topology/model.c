@@ -201,6 +201,27 @@ static void graph_done(void *arg, int status)
     free(job);
 }
 
+/* Starts computing a graph unless it is done or under way. */
+static void graph_start(kt_plugin_t *p, kt_model_t *m, size_t slot)
+{
+    kt_graph_t *g = &m->graphs[slot];
+    if (g->json || g->computing)
+        return;
+    graph_job_t *job = gr_xcalloc(1, sizeof *job);
+    *job = (graph_job_t){.plugin = p, .model = kt_model_ref(m), .slot = slot};
+    kt_plugin_ref(p);
+    g->computing = 1;
+    gr_error_t err = {0};
+    if (gr_work_submit(p->ctx, graph_work, graph_done, job, &err) != 0)
+        graph_done(job, err.code ? err.code : GR_ERR_CANCELED);
+}
+
+void kt_model_graph_warm(kt_plugin_t *p, kt_model_t *m)
+{
+    for (size_t i = 0; i < m->topology->nclusters; i++)
+        graph_start(p, m, i);
+}
+
 void kt_model_graph_respond(kt_plugin_t *p, kt_model_t *m, const char *cluster,
                             gr_http_request_t *req)
 {
@@ -223,13 +244,5 @@ void kt_model_graph_respond(kt_plugin_t *p, kt_model_t *m, const char *cluster,
     w->req = req;
     w->next = g->waiters;
     g->waiters = w;
-    if (g->computing)
-        return;
-    graph_job_t *job = gr_xcalloc(1, sizeof *job);
-    *job = (graph_job_t){.plugin = p, .model = kt_model_ref(m), .slot = slot};
-    kt_plugin_ref(p);
-    g->computing = 1;
-    gr_error_t err = {0};
-    if (gr_work_submit(p->ctx, graph_work, graph_done, job, &err) != 0)
-        graph_done(job, err.code ? err.code : GR_ERR_CANCELED);
+    graph_start(p, m, slot);
 }

@@ -171,8 +171,7 @@ void kt_plugin_publish(kt_plugin_t *p, kt_model_t *m)
     }
     kt_model_unref(p->model);
     p->model = m;
-    if (m->pub.generation > p->stored_generation)
-        p->stored_generation = m->pub.generation;
+    kt_model_graph_warm(p, m);
     /* A listener may stop listening from its callback. */
     for (kafka_listener_t *l = p->listeners, *next; l; l = next) {
         next = l->next;
@@ -252,8 +251,6 @@ static void model_loaded(kt_plugin_t *p, const char *const json[KT_TABLES], uint
         kt_plugin_unref(p);
         return;
     }
-    if (generation > p->stored_generation)
-        p->stored_generation = generation;
     for (int i = 0; i < KT_TABLES; i++)
         l->json[i] = json[i] ? gr_xstrdup(json[i]) : NULL;
     l->generation = generation;

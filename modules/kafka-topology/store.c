@@ -82,6 +82,7 @@ typedef struct save {
     void *user_data;
     gr_db_tx_t *tx;
     size_t next_table;
+    uint64_t step_ms; /* when the current step was sent, for the debug log */
     uint64_t generation;
     gr_error_t err;
     int failed;
@@ -149,17 +150,21 @@ static void table_copied(const gr_db_result_t *res, const gr_db_error_t *err, vo
 {
     (void)res;
     save_t *s = ud;
+    const kt_table_t *t = &s->rows->tables[s->next_table - 1];
     if (err) {
         char what[64];
-        snprintf(what, sizeof what, "storing the %s table", kt_table_names[s->next_table - 1]);
+        snprintf(what, sizeof what, "storing the %s table", t->name);
         save_fail(s, err, what);
         return;
     }
+    gr_log_debug(s->p->ctx->log, "stored %zu rows of %s in %llu ms", t->nrows, t->name,
+                 (unsigned long long)(gr_now_ms() - s->step_ms));
     copy_next(s);
 }
 
 static void copy_next(save_t *s)
 {
+    s->step_ms = gr_now_ms();
     if (s->next_table < KT_TABLES) {
         const kt_table_t *t = &s->rows->tables[s->next_table++];
         gr_db_tx_copy(s->tx, t->name, t->columns, t->ncolumns, t->values, t->nrows, table_copied,
@@ -178,6 +183,8 @@ static void truncated(const gr_db_result_t *res, const gr_db_error_t *err, void 
         save_fail(s, err, "clearing the previous model");
         return;
     }
+    gr_log_debug(s->p->ctx->log, "cleared the previous model in %llu ms",
+                 (unsigned long long)(gr_now_ms() - s->step_ms));
     copy_next(s);
 }
 
@@ -191,6 +198,7 @@ static void save_begun(gr_db_tx_t *tx, const gr_db_error_t *err, void *ud)
         return;
     }
     s->tx = tx;
+    s->step_ms = gr_now_ms();
     gr_db_tx_query(tx, SQL_TRUNCATE, 0, NULL, truncated, s);
 }
 

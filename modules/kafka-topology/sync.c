@@ -18,7 +18,7 @@ typedef struct kt_run {
     gr_task_t *task;
     int64_t start_wall_ms;
     uint64_t start_mono_ms;
-    uint64_t fetch_ms, parse_ms; /* step durations */
+    uint64_t fetch_ms, parse_ms, prepare_ms; /* step durations */
     uv_timer_t watch;            /* polls gr_task_cancelled */
     int cancelled;
     struct json_object *previous; /* the status saved last, or NULL */
@@ -68,10 +68,12 @@ static struct json_object *status_document(kt_run_t *run)
     struct json_object *timings = json_object_new_object();
     json_object_object_add(timings, "fetchMs", json_object_new_int64((int64_t)run->fetch_ms));
     json_object_object_add(timings, "parseMs", json_object_new_int64((int64_t)run->parse_ms));
+    json_object_object_add(timings, "prepareMs",
+                           json_object_new_int64((int64_t)run->prepare_ms));
     if (run->status == 0)
-        json_object_object_add(
-            timings, "storeMs",
-            json_object_new_int64((int64_t)(total - run->fetch_ms - run->parse_ms)));
+        json_object_object_add(timings, "storeMs",
+                               json_object_new_int64((int64_t)(total - run->fetch_ms -
+                                                               run->parse_ms - run->prepare_ms)));
     json_object_object_add(doc, "timings", timings);
     if (run->status != 0)
         json_object_object_add(doc, "error",
@@ -202,10 +204,11 @@ static void stored(kt_plugin_t *p, uint64_t generation, const gr_error_t *err, v
                   (double)kafka_topology_count_problems(t, KAFKA_SEVERITY_WARNING));
     gr_metric_set(p->topics, (double)t->ntopics);
     gr_log_info(p->ctx->log,
-                "synced %zu files in %llu ms (fetch %llu, parse %llu): %zu clusters, %zu topics, "
-                "%zu principals, %zu edges, %zu problems; generation %llu",
+                "synced %zu files in %llu ms (fetch %llu, parse %llu, prepare %llu): %zu "
+                "clusters, %zu topics, %zu principals, %zu edges, %zu problems; generation %llu",
                 run->collect.files, (unsigned long long)(gr_now_ms() - run->start_mono_ms),
                 (unsigned long long)run->fetch_ms, (unsigned long long)run->parse_ms,
+                (unsigned long long)run->prepare_ms,
                 t->nclusters, t->ntopics, t->nprincipals, t->nedges, t->nproblems,
                 (unsigned long long)generation);
     run->model->pub.generation = generation;
@@ -221,12 +224,14 @@ static void parse_work(void *arg)
     kt_run_t *run = arg;
     uint64_t start = gr_now_ms();
     kt_collect_run(&run->p->options, run->root, &run->collect);
+    uint64_t parsed_at = gr_now_ms();
+    run->parse_ms = parsed_at - start;
     if (run->collect.topology) {
         run->model = kt_model_new(run->collect.topology, 0, run->location_prefix, run->revision,
                                   run->start_wall_ms);
         kt_rows_build(run->collect.topology, &run->rows);
     }
-    run->parse_ms = gr_now_ms() - start;
+    run->prepare_ms = gr_now_ms() - parsed_at;
 }
 
 static void parsed(void *arg, int status)

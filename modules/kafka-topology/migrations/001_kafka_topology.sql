@@ -3,18 +3,19 @@
 -- a sync replaces all of them in one transaction (store.c), so readers see
 -- one sync or the next, never a mix.  seq is the row's index in the
 -- model's array: the model is reloaded in that order at start-up.
--- References between tables are by name, as people query them; there are
--- no foreign keys, as the plugin writes a consistent model in one go and
--- per-row checks would slow the bulk load down.
+-- References between tables are by name, as people query them.  There are
+-- no keys or indexes: each table is written whole by one COPY and read
+-- whole (ORDER BY seq) at start-up, and on 55,000 edges a primary key
+-- alone doubled the COPY's time.
 
 CREATE TABLE files (
-    seq    integer PRIMARY KEY,
+    seq    integer NOT NULL,
     path   text NOT NULL,         -- relative to the source
     format text NOT NULL          -- julieops, kafka-gitops, strimzi, plain, ...
 );
 
 CREATE TABLE clusters (
-    seq       integer PRIMARY KEY,
+    seq       integer NOT NULL,
     name      text NOT NULL,
     bootstrap text,
     declared  boolean NOT NULL,   -- a file describes the cluster itself
@@ -28,12 +29,11 @@ CREATE TABLE brokers (
     seq       integer NOT NULL,   -- the broker's index in its cluster
     broker_id integer NOT NULL,
     host      text,
-    rack      text,
-    PRIMARY KEY (cluster, seq)
+    rack      text
 );
 
 CREATE TABLE topics (
-    seq                integer PRIMARY KEY,
+    seq                integer NOT NULL,
     cluster            text NOT NULL,
     name               text NOT NULL,
     partitions         integer,   -- NULL: the cluster's default
@@ -51,7 +51,7 @@ CREATE TABLE topics (
 
 -- Services, users and Connect clusters holding rights on topics.
 CREATE TABLE principals (
-    seq       integer PRIMARY KEY,
+    seq       integer NOT NULL,
     name      text NOT NULL,
     principal text,               -- the Kafka principal, when the source gives one
     kind      text NOT NULL,      -- application, kafka-streams, kafka-connect, user, platform
@@ -62,7 +62,7 @@ CREATE TABLE principals (
 );
 
 CREATE TABLE connectors (
-    seq       integer PRIMARY KEY,
+    seq       integer NOT NULL,
     name      text NOT NULL,
     principal text,               -- the Connect cluster running it
     class     text,
@@ -72,7 +72,7 @@ CREATE TABLE connectors (
 );
 
 CREATE TABLE streams_apps (
-    seq            integer PRIMARY KEY,
+    seq            integer NOT NULL,
     application_id text,
     principal      text NOT NULL,
     file           text,
@@ -82,7 +82,7 @@ CREATE TABLE streams_apps (
 
 -- Rights as the files write them: one topic, a prefix, or "*".
 CREATE TABLE rights (
-    seq        integer PRIMARY KEY,
+    seq        integer NOT NULL,
     owner_kind text NOT NULL,     -- principal or connector
     owner      text NOT NULL,
     access     text NOT NULL,     -- produces or consumes
@@ -96,7 +96,7 @@ CREATE TABLE rights (
 
 -- Rights resolved to topics: who produces to and consumes from what.
 CREATE TABLE edges (
-    seq           integer PRIMARY KEY,
+    seq           integer NOT NULL,
     from_kind     text NOT NULL,  -- principal or connector
     from_name     text NOT NULL,
     access        text NOT NULL,  -- produces or consumes
@@ -109,7 +109,7 @@ CREATE TABLE edges (
 );
 
 CREATE TABLE problems (
-    seq      integer PRIMARY KEY,
+    seq      integer NOT NULL,
     file     text,
     line     integer,
     col      integer,
