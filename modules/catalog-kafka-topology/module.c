@@ -16,11 +16,17 @@
  * own tables, which a module of the catalog shares), build the entities on
  * the thread pool (mapping.c), apply them as one full mutation, and report
  * the result to the plugin's status and the catalog's provider status.
- * Models arriving while one is mapped wait; only the newest is mapped next. */
+ * Models arriving while one is mapped wait; only the newest is mapped next.
+ * The Components change on their own schedule (another provider's sync):
+ * every COMPONENTS_POLL_MS the module compares their count and latest
+ * update with what the last mapping saw, and maps the model again when
+ * they differ, so a Component added after the topics still gets its
+ * dependsOn relations without waiting for the next topology sync. */
 #include <stdlib.h>
 #include <string.h>
 
 #include <json.h>
+#include <uv.h>
 
 #include "catalog_provider.h"
 #include "kafka_mapping.h"
@@ -28,9 +34,17 @@
 
 #define PROVIDER_NAME "kafka-topology"
 
+#define COMPONENTS_POLL_MS 10000
+
+/* The Components, each row also carrying the set's fingerprint (count and
+ * latest update), as the poll below reads it. */
 #define SQL_COMPONENTS                                                                             \
-    "SELECT ref, name, entity->'metadata'->'annotations'->>'" KM_ANNOTATION_PRINCIPAL "' "       \
+    "SELECT ref, name, entity->'metadata'->'annotations'->>'" KM_ANNOTATION_PRINCIPAL "', "      \
+    "count(*) OVER () || '|' || max(updated_at) OVER () "                                        \
     "FROM entities WHERE lower(kind) = 'component'"
+#define SQL_FINGERPRINT                                                                            \
+    "SELECT count(*) || '|' || coalesce(max(updated_at)::text, '') FROM entities "               \
+    "WHERE lower(kind) = 'component'"
 
 typedef struct ckt {
     gr_context_t *ctx;
@@ -47,6 +61,13 @@ typedef struct ckt {
     char *pending_owner;
     int running;
     int withdrawn; /* the empty set was applied since the mapping was turned off */
+
+    /* The model mapped last, and the Components it was matched against. */
+    const kafka_snapshot_t *current;
+    char *current_owner;
+    char *fingerprint;
+    uv_timer_t poll;
+    int polling; /* a fingerprint query is in flight */
 } ckt_t;
 
 typedef struct ckt_run {
@@ -56,6 +77,7 @@ typedef struct ckt_run {
     char *owner;
     uint64_t start_ms;
     km_components_t comps;
+    char *fingerprint;
     km_result_t result;
 } ckt_run_t;
 
@@ -70,18 +92,41 @@ static void ckt_unref(ckt_t *m)
         return;
     /* Only now: a run that ended after shutdown still released its
      * snapshot through the plugin's API, which listening keeps alive. */
+    if (m->current)
+        kafka_snapshot_release(m->kafka, m->current);
     kafka_topology_unlisten(m->kafka, m->listener);
     free(m->pending_owner);
+    free(m->current_owner);
+    free(m->fingerprint);
     free(m);
+}
+
+static void poll_closed(uv_handle_t *h)
+{
+    ckt_unref(h->data);
 }
 
 static void run_next(ckt_t *m);
 
-static void run_end(ckt_run_t *run)
+/* Ends a run; a successful mapping becomes the one the poll compares with. */
+static void run_end(ckt_run_t *run, int mapped)
 {
     ckt_t *m = run->m;
+    if (mapped && run->enabled && !m->stopping) {
+        if (m->current)
+            kafka_snapshot_release(m->kafka, m->current);
+        m->current = run->snap;
+        run->snap = NULL;
+        free(m->current_owner);
+        m->current_owner = run->owner;
+        run->owner = NULL;
+        free(m->fingerprint);
+        m->fingerprint = run->fingerprint;
+        run->fingerprint = NULL;
+    }
     if (run->snap)
         kafka_snapshot_release(m->kafka, run->snap);
+    free(run->fingerprint);
     km_components_free(&run->comps);
     km_result_free(&run->result);
     free(run->owner);
@@ -160,7 +205,7 @@ static void applied(const catalog_mutation_result_t *res, void *ud)
         if (res->status == 0 && !run->enabled)
             m->withdrawn = 1;
     }
-    run_end(run);
+    run_end(run, res->status == 0);
 }
 
 static void apply(ckt_run_t *run)
@@ -188,7 +233,7 @@ static void built(void *arg, int status)
 {
     ckt_run_t *run = arg;
     if (status != 0 || run->m->stopping) {
-        run_end(run);
+        run_end(run, 0);
         return;
     }
     apply(run);
@@ -199,19 +244,21 @@ static void components_read(const gr_db_result_t *res, const gr_db_error_t *err,
     ckt_run_t *run = ud;
     ckt_t *m = run->m;
     if (m->stopping) {
-        run_end(run);
+        run_end(run, 0);
         return;
     }
-    /* Without the Components the topics are still worth mapping; their
-     * relations come with the next model. */
+    /* Without the Components the topics are still worth mapping; the poll
+     * maps them again once the Components can be read. */
     if (err)
         gr_log_warn(m->ctx->log, "reading the catalog's Components failed: %s", err->message);
     for (int i = 0; !err && i < gr_db_result_rows(res); i++)
         km_components_add(&run->comps, gr_db_result_value(res, i, 0),
                           gr_db_result_value(res, i, 1), gr_db_result_value(res, i, 2));
+    const char *fp = !err && gr_db_result_rows(res) ? gr_db_result_value(res, 0, 3) : NULL;
+    run->fingerprint = gr_xstrdup(err ? "" : fp ? fp : "0|");
     gr_error_t werr = {0};
     if (gr_work_submit(m->ctx, build_work, built, run, &werr) != 0)
-        run_end(run);
+        run_end(run, 0);
 }
 
 static void run_next(ckt_t *m)
@@ -231,7 +278,7 @@ static void run_next(ckt_t *m)
     if (!run->enabled) {
         /* Off: withdraw what an earlier run emitted, once. */
         if (m->withdrawn) {
-            run_end(run);
+            run_end(run, 0);
             return;
         }
         apply(run);
@@ -254,6 +301,34 @@ static void on_snapshot(const kafka_snapshot_t *snap, const kafka_catalog_mappin
     free(m->pending_owner);
     m->pending_owner = gr_xstrdup(mapping->owner ? mapping->owner : "group:default/kafka-platform");
     run_next(m);
+}
+
+static void fingerprint_read(const gr_db_result_t *res, const gr_db_error_t *err, void *ud)
+{
+    ckt_t *m = ud;
+    m->polling = 0;
+    const char *fp = !err && gr_db_result_rows(res) ? gr_db_result_value(res, 0, 0) : NULL;
+    /* The count reads "0|" for no Components, as in the mapping's query. */
+    if (!m->stopping && fp && m->current && !m->pending && !m->running && m->fingerprint &&
+        strcmp(fp, m->fingerprint) != 0) {
+        gr_log_info(m->ctx->log, "the catalog's Components changed: mapping the topics again");
+        m->pending = kafka_snapshot_hold(m->kafka, m->current);
+        m->pending_enabled = 1;
+        free(m->pending_owner);
+        m->pending_owner = gr_xstrdup(m->current_owner);
+        run_next(m);
+    }
+    ckt_unref(m);
+}
+
+static void on_poll(uv_timer_t *t)
+{
+    ckt_t *m = t->data;
+    if (m->stopping || m->polling || m->running || !m->current)
+        return;
+    m->polling = 1;
+    ckt_ref(m);
+    gr_db_query(m->ctx->db, SQL_FINGERPRINT, 0, NULL, fingerprint_read, m);
 }
 
 static int ckt_init(gr_context_t *ctx, gr_error_t *err)
@@ -281,6 +356,10 @@ static int ckt_init(gr_context_t *ctx, gr_error_t *err)
         return err->code ? err->code : GR_ERR_INTERNAL;
     }
     ctx->state = m;
+    uv_timer_init(ctx->loop, &m->poll);
+    m->poll.data = m;
+    ckt_ref(m); /* until the timer is closed */
+    uv_timer_start(&m->poll, on_poll, COMPONENTS_POLL_MS, COMPONENTS_POLL_MS);
     return 0;
 }
 
@@ -293,6 +372,7 @@ static void ckt_shutdown(gr_context_t *ctx)
     if (m->pending)
         kafka_snapshot_release(m->kafka, m->pending);
     m->pending = NULL;
+    uv_close((uv_handle_t *)&m->poll, poll_closed);
     ctx->state = NULL;
     ckt_unref(m);
 }

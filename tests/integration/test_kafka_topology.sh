@@ -21,8 +21,9 @@
 #    the database: the graph is byte for byte the same before any sync);
 #  - a git source (a repository made here) syncs through the shared source code;
 #  - with the catalog: each topic is a Resource of type kafka-topic and the
-#    Components that produce or consume it get dependsOn relations; turning
-#    the mapping off withdraws the Resources.
+#    Components that produce or consume it get dependsOn relations, also a
+#    Component added after the topics were mapped; turning the mapping off
+#    withdraws the Resources.
 # Needs: git, jq, curl.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -295,6 +296,23 @@ check_eq "$(cat_api /entities/by-name/resource/gitops/my-test-topic | jq -r .met
 ms=$(kt /status | jq -c .catalogMapping.last)
 check_eq "$(jq -c '[.status, .resources, .matchedServices, .dependencyOf]' <<<"$ms")" '["succeeded",9,3,5]' \
   "the mapping's report in the plugin's status"
+# A Component added later (the auditor service reads payments) gets its
+# relation without another topology sync: the module sees the Components
+# change (it looks every 10 s).
+cat >>"$work/components/components.yaml" <<'EOF'
+---
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata: { name: auditor }
+spec: { type: service, lifecycle: production, owner: group:default/payments }
+EOF
+curl -s -o /dev/null -X POST "http://127.0.0.1:$port/api/central-config/refresh"
+for _ in $(seq 1 250); do
+  case "$(cat_api /entities/by-name/component/default/auditor)" in *resource:prod/payments*) break ;; esac
+  sleep 0.1
+done
+check_eq "$(cat_api /entities/by-name/component/default/auditor | jq -r '[.relations[] | select(.type=="dependsOn") | .targetRef] | join(",")')" \
+  "resource:prod/payments" "a Component added after the mapping gets its dependsOn relation"
 stop_host
 
 # Turned off, the mapping withdraws its Resources at start.
