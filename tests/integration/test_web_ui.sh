@@ -31,7 +31,7 @@ catalog:
 EOF2
 start_host -c "$work/app-config.yaml"
 wait_for_body '"status":"succeeded"' "/api/central-config/last-sync?provider=fixture" "the fixture repository synced"
-wait_for_log "web UI: serving $GR_BUILD_DIR/web at /" "the host serves the web build beside its binary by default"
+wait_for_log "web UI: serving $(realpath "$GR_BUILD_DIR")/web at /" "the host serves the web build beside its binary by default"
 check_contains "$(get /)" '<script type="module" src="js/main.js">' "GET / is the web UI"
 check_eq "$(status_of /vendor/cytoscape/cytoscape.esm.min.mjs)" "200" "vendored npm files are served"
 
