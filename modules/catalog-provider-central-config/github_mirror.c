@@ -483,10 +483,11 @@ static int manifest_write(const cc_mirror_t *m, const char *commit, struct json_
     char *tmp = gr_xasprintf("%s.tmp", path);
     int rc = 0;
     FILE *f = fopen(tmp, "we");
-    if (!f || fputs(text, f) == EOF || fclose(f) != 0) {
+    int ok = f && fputs(text, f) != EOF;
+    if (f && fclose(f) != 0)
+        ok = 0;
+    if (!ok) {
         rc = gr_error_set(err, GR_ERR_IO, "cannot write %s: %s", tmp, strerror(errno));
-        if (f)
-            f = NULL;
     } else if (rename(tmp, path) != 0) {
         rc = gr_error_set(err, GR_ERR_IO, "cannot write %s: %s", path, strerror(errno));
     }

@@ -32,14 +32,15 @@
 #define GH_SHA_MEDIA_TYPE "application/vnd.github.sha"
 
 typedef struct gh_state {
-    char *repo;               /* owner/name */
-    char *branch;             /* configured, or NULL */
-    char *host;               /* configured, or NULL for github.com */
-    char *default_branch;     /* the repository's, once asked */
-    gr_github_t *gh;          /* the integration, when the host has a GitHub client */
-    cc_mirror_t mirror_paths; /* dir and root only: each run copies them */
-    int loaded;               /* mirrored_commit was read from the manifest */
-    char *mirrored_commit;    /* what tree/ holds completely, or NULL */
+    char *repo;            /* owner/name */
+    char *branch;          /* configured, or NULL */
+    char *host;            /* configured, or NULL for github.com */
+    char *default_branch;  /* the repository's, once asked */
+    gr_github_t *gh;       /* the integration, when the host has a GitHub client */
+    char *mirror_dir;      /* <state>/central-config/<id>/github */
+    char *mirror_root;     /* mirror_dir/tree: the root the scan reads */
+    int loaded;            /* mirrored_commit was read from the manifest */
+    char *mirrored_commit; /* what tree/ holds completely, or NULL */
     struct gh_run *run;
 } gh_state_t;
 
@@ -164,12 +165,11 @@ static int gh_init(cc_source_t *src, const gr_config_t *node, gr_error_t *err)
     char cwd[4096];
     size_t len = sizeof cwd;
     if (state[0] != '/' && uv_cwd(cwd, &len) == 0)
-        st->mirror_paths.dir =
+        st->mirror_dir =
             gr_xasprintf("%s/%s/central-config/%s/github", cwd, state, src->provider->id);
     else
-        st->mirror_paths.dir =
-            gr_xasprintf("%s/central-config/%s/github", state, src->provider->id);
-    st->mirror_paths.root = gr_xasprintf("%s/tree", st->mirror_paths.dir);
+        st->mirror_dir = gr_xasprintf("%s/central-config/%s/github", state, src->provider->id);
+    st->mirror_root = gr_xasprintf("%s/tree", st->mirror_dir);
     src->state = st;
     return 0;
 }
@@ -182,7 +182,7 @@ static void run_closed(uv_handle_t *h)
     cc_source_t *src = run->src;
     gh_state_t *st = src->state;
     st->run = NULL;
-    run->done(src, run->status, run->message, run->status == 0 ? st->mirror_paths.root : NULL,
+    run->done(src, run->status, run->message, run->status == 0 ? st->mirror_root : NULL,
               run->status == 0 ? run->commit : NULL, run->user_data);
     for (size_t i = run->qhead; i < run->qlen; i++) {
         free(run->queue[i].sha);
@@ -216,8 +216,15 @@ static void fail(gh_run_t *run, int status, const char *message)
     run->stopping = 1;
 }
 
+/* What a failed request asked for, to add the hint that fits. */
+typedef enum gh_asked {
+    ASKED_OBJECT, /* a tree or a blob */
+    ASKED_REPO,
+    ASKED_COMMIT
+} gh_asked_t;
+
 static void fail_github(gh_run_t *run, const gr_github_response_t *res, const gr_error_t *err,
-                        int about_ref)
+                        gh_asked_t asked)
 {
     gh_state_t *st = run->src->state;
     int status = res ? gr_github_response_status(res) : 0;
@@ -226,11 +233,11 @@ static void fail_github(gh_run_t *run, const gr_github_response_t *res, const gr
     if (status == 401)
         msg = gr_xasprintf("%s (the credentials of integrations.github host %s were refused)",
                            err->message, host);
-    else if (status == 404)
+    else if (status == 404 && asked != ASKED_OBJECT)
         msg = gr_xasprintf("%s (does %s exist on %s, and may the credentials of "
                            "integrations.github host %s read it?)",
                            err->message, st->repo, host, host);
-    else if (status == 422 && about_ref)
+    else if (status == 422 && asked == ASKED_COMMIT)
         msg =
             gr_xasprintf("%s (is there a branch '%s' in %s?)", err->message, run->branch, st->repo);
     else
@@ -349,7 +356,7 @@ static void on_answer(const gr_github_response_t *res, const gr_error_t *err, vo
     gh_run_t *run = call->run;
     if (err || run->stopping) {
         if (err)
-            fail_github(run, res, err, 0);
+            fail_github(run, res, err, ASKED_OBJECT);
         run->outstanding--;
         run->active--;
         call_free(call);
@@ -493,7 +500,7 @@ static void on_repo(const gr_github_response_t *res, const gr_error_t *err, void
     gh_state_t *st = run->src->state;
     run->outstanding--;
     if (err) {
-        fail_github(run, res, err, 0);
+        fail_github(run, res, err, ASKED_REPO);
     } else if (!run->stopping) {
         struct json_object *repo = gr_github_response_json(res), *v;
         const char *branch = NULL;
@@ -540,7 +547,7 @@ static void on_commit(const gr_github_response_t *res, const gr_error_t *err, vo
             free(st->default_branch);
             st->default_branch = NULL;
         }
-        fail_github(run, res, err, 1);
+        fail_github(run, res, err, ASKED_COMMIT);
         maybe_end(run);
         return;
     }
@@ -694,8 +701,8 @@ static void gh_fetch(cc_source_t *src, uint64_t timeout_ms, cc_fetch_done_fn don
     run->done = done;
     run->user_data = user_data;
     run->started_ms = gr_now_ms();
-    run->mirror.dir = gr_xstrdup(st->mirror_paths.dir);
-    run->mirror.root = gr_xstrdup(st->mirror_paths.root);
+    run->mirror.dir = gr_xstrdup(st->mirror_dir);
+    run->mirror.root = gr_xstrdup(st->mirror_root);
     run->mirror.select = &src->provider->scan;
     st->run = run;
     uv_timer_init(mod->ctx->loop, &run->timer);
@@ -763,7 +770,8 @@ static void gh_free(cc_source_t *src)
     free(st->host);
     free(st->default_branch);
     free(st->mirrored_commit);
-    cc_mirror_free(&st->mirror_paths);
+    free(st->mirror_dir);
+    free(st->mirror_root);
     free(st);
     src->state = NULL;
 }

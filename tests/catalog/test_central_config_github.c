@@ -501,6 +501,20 @@ TEST(an_unchanged_commit_costs_one_conditional_request_and_a_change_fetches_only
     CHECK_STR(manifest, sha2);
     free(manifest);
 
+    /* A mirrored file that went missing is fetched again with the next
+     * commit, though its blob did not change. */
+    char *lost = gr_xasprintf("%s/services/openapi.txt", o.root);
+    CHECK(unlink(lost) == 0);
+    free(lost);
+    gr_fake_repo_put_str(fx.repo, "services/new.yaml", COMPONENT("svc-new", "  title: New\n"));
+    const char *sha3 = gr_fake_repo_commit(fx.repo);
+    REQUIRE(fetch(&fx, &pv, &o));
+    CHECK(o.status == 0);
+    CHECK_STR(o.revision, sha3);
+    CHECK(gr_fake_repo_count(fx.repo, "+/git/blobs/") == 2);
+    CHECK(blob_requests(&fx, "services/openapi.txt") == 1);
+    CHECK(holds(o.root, "services/openapi.txt", OPENAPI));
+
     /* A restart keeps the mirror: a new source finds the manifest's
      * commit and fetches nothing but the commit. */
     provider_free(&pv);
