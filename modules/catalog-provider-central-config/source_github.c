@@ -87,7 +87,6 @@ typedef struct gh_run {
     cc_mirror_t mirror;
     gh_item_t *queue;
     size_t qhead, qlen, qcap;
-    int walking;
     size_t blobs, trees;
     uint64_t bytes;
 } gh_run_t;
@@ -301,7 +300,6 @@ static void merge_tree(gh_run_t *run, gh_call_t *call)
                     "provider %s: GitHub truncated the recursive tree of %.12s; listing it one "
                     "directory at a time",
                     run->src->provider->id, run->commit);
-        run->walking = 1;
         enqueue(run, ITEM_TREE_LEVEL, run->commit, "", 0);
         return;
     }
@@ -637,6 +635,9 @@ static void after_load(gh_run_t *run, char *commit)
 static void queue_fetches(gh_run_t *run)
 {
     cc_mirror_tree_t *tree = &run->mirror.tree;
+    gr_log_debug(run->src->provider->mod->ctx->log, "provider %s: %zu %s blobs to fetch",
+                 run->src->provider->id, run->mirror.to_fetch,
+                 run->phase == PH_PLAN ? "selected" : "referenced");
     run->phase = run->phase == PH_PLAN ? PH_BLOBS : PH_REFERENCED;
     for (size_t i = 0; i < tree->n; i++)
         if (tree->entries[i].fetch)
