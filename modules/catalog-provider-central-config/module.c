@@ -33,6 +33,9 @@ static const gr_config_field_t source_fields[] = {
      .type = GR_CONFIG_STRING,
      .description = "git, github: the branch (default: the remote's default branch)"},
     {.key = "repo", .type = GR_CONFIG_STRING, .description = "github: <owner>/<name>"},
+    {.key = "host",
+     .type = GR_CONFIG_STRING,
+     .description = "github: the integrations.github host (default github.com)"},
     {0}};
 
 static const gr_config_field_t mapping_fields[] = {
@@ -300,11 +303,6 @@ static int cc_init(gr_context_t *ctx, gr_error_t *err)
             return rc;
     scheduled:
         p->started_mono_ms = gr_now_ms();
-        if (strcmp(p->source.ops->type, "github") == 0)
-            gr_log_warn(ctx->log,
-                        "provider %s: the github source is not available yet; its "
-                        "syncs will fail until the host has a GitHub client",
-                        p->id);
         gr_log_info(ctx->log, "provider %s: %s source, every %llu s", p->id, p->source.ops->type,
                     (unsigned long long)(p->schedule.frequency_ms / 1000));
     }
