@@ -437,26 +437,13 @@ static void gr__merge(gr_config_t *base, gr_config_t *over)
 
 static char *gr__read_file(const char *path, size_t *len, gr_error_t *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        gr_error_set(err, GR_ERR_IO, "cannot read config file '%s': %s", path, strerror(errno));
+    char *text;
+    int os_error;
+    if (gr_file_read(path, 0, &text, len, &os_error) != 0) {
+        gr_error_set(err, GR_ERR_IO, "cannot read config file '%s': %s", path, strerror(os_error));
         return NULL;
     }
-    gr_buf_t b = {0};
-    char chunk[8192];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        gr_buf_append(&b, chunk, n);
-    int failed = ferror(f);
-    int saved = errno;
-    fclose(f);
-    if (failed) {
-        gr_buf_free(&b);
-        gr_error_set(err, GR_ERR_IO, "cannot read config file '%s': %s", path, strerror(saved));
-        return NULL;
-    }
-    *len = b.len;
-    return gr_buf_steal(&b);
+    return text;
 }
 
 gr_config_doc_t *gr_config_doc_load(const char *const *paths, size_t count, gr_error_t *err)

@@ -106,19 +106,10 @@ static int gr__read_secret_file(gr_config_t *node, const char *path, gr_error_t 
     else
         full = gr_xasprintf("%.*s/%s", (int)(slash - node->file), node->file, path);
 
-    FILE *f = fopen(full, "rb");
     gr_buf_t b = {0};
-    int failed = !f;
-    int saved = errno;
-    if (f) {
-        char chunk[4096];
-        size_t n;
-        while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-            gr_buf_append(&b, chunk, n);
-        failed = ferror(f);
-        saved = errno;
-        fclose(f);
-    }
+    int saved = 0;
+    int failed = gr_file_read(full, 0, &b.data, &b.len, &saved) != 0;
+    b.cap = b.data ? b.len + 1 : 0;
     if (failed) {
         gr_config_node_fail(err, GR_ERR_IO, node, "cannot read $file '%s' (resolved to '%s'): %s",
                             path, full, strerror(saved));

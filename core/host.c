@@ -487,6 +487,29 @@ static void gr__on_database_started(void *user_data, int status, const gr_error_
                           host);
 }
 
+/* The directory served at /, or NULL for none (caller frees): --web-dir,
+ * else backend.web.root, else the web UI built next to the binary (a build
+ * tree: <build>/greenroom and <build>/web), else the installed one. */
+static char *gr__web_dir(gr_host_t *host, const gr_config_t *root)
+{
+    if (host->options->web_dir)
+        return gr_xstrdup(host->options->web_dir);
+    const char *configured = gr_config_string(root, "backend.web.root", NULL);
+    if (configured)
+        return gr_xstrdup(configured);
+    char exe[4096];
+    size_t len = sizeof exe;
+    if (uv_exepath(exe, &len) == 0) {
+        char *beside = gr_xasprintf("%s/web", dirname(exe));
+        if (access(beside, R_OK | X_OK) == 0)
+            return beside;
+        free(beside);
+    }
+    if (access(GR_WEB_INSTALL_DIR, R_OK | X_OK) == 0)
+        return gr_xstrdup(GR_WEB_INSTALL_DIR);
+    return NULL;
+}
+
 static void gr__on_signal(uv_signal_t *handle, int signum);
 
 static int gr__start(gr_host_t *host)
@@ -554,11 +577,12 @@ static int gr__start(gr_host_t *host)
         gr_log_error(host->log, "integrations.github: %s", err.message);
         return -1;
     }
-    const char *web_dir = host->options->web_dir;
-    if (!web_dir)
-        web_dir = gr_config_string(root, "backend.web.root", NULL);
+    char *web_dir = gr__web_dir(host, root);
+    if (web_dir)
+        gr_log_info(host->log, "web UI: serving %s at /", web_dir);
     host->http = gr_http_server_new(&host->loop, &host->limits, host->routes, web_dir, host->log,
                                     host->metrics);
+    free(web_dir);
     gr_host_routes_mount(host);
 
     for (size_t i = 0; i < count; i++) {

@@ -1,5 +1,6 @@
 /* core/main.c: the greenroom command line. */
 #include <dirent.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,19 +71,40 @@ static int gr__parse_options(int argc, char **argv, int first, gr_cli_t *cli)
     return 0;
 }
 
+/* The state directory, created if missing and made absolute: the embedded
+ * PostgreSQL runs in another working directory, where a relative path would
+ * point elsewhere. */
+static char *gr__state_dir(const char *dir)
+{
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        fprintf(stderr, "greenroom: cannot create the state directory %s: %s\n", dir,
+                strerror(errno));
+        return NULL;
+    }
+    char *abs = realpath(dir, NULL);
+    if (!abs)
+        fprintf(stderr, "greenroom: state directory %s: %s\n", dir, strerror(errno));
+    return abs;
+}
+
 static int gr__cmd_serve(gr_cli_t *cli)
 {
+    char *state_dir = gr__state_dir(cli->state_dir ? cli->state_dir : "./.greenroom");
+    if (!state_dir)
+        return 1;
     gr_host_options_t options = {
         .config_paths = cli->configs,
         .module_dirs = cli->module_dirs,
-        .state_dir = cli->state_dir ? cli->state_dir : "./.greenroom",
+        .state_dir = state_dir,
         .web_dir = cli->web_dir,
     };
     /* A client that hangs up while a large response is being written must
      * not kill the host: the write then fails with EPIPE, which the server
      * handles, instead of raising SIGPIPE. */
     signal(SIGPIPE, SIG_IGN);
-    return gr_host_serve(&options);
+    int rc = gr_host_serve(&options);
+    free(state_dir);
+    return rc;
 }
 
 /* Loads config and modules and checks them; prints every problem. */

@@ -1,5 +1,8 @@
 #include "util.h"
 
+#include <greenroom/error.h>
+
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -179,6 +182,41 @@ void gr_strvec_free(gr_strvec_t *v)
         free(v->items[i]);
     free(v->items);
     *v = (gr_strvec_t){0};
+}
+
+int gr_file_read(const char *path, size_t max_bytes, char **out, size_t *len, int *os_error)
+{
+    *out = NULL;
+    *len = 0;
+    *os_error = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        *os_error = errno;
+        return GR_ERR_IO;
+    }
+    gr_buf_t b = {0};
+    char chunk[16384];
+    size_t n;
+    int rc = 0;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        if (max_bytes && b.len + n > max_bytes) {
+            rc = GR_ERR_INVALID;
+            break;
+        }
+        gr_buf_append(&b, chunk, n);
+    }
+    if (rc == 0 && ferror(f)) {
+        *os_error = errno;
+        rc = GR_ERR_IO;
+    }
+    fclose(f);
+    if (rc != 0) {
+        gr_buf_free(&b);
+        return rc;
+    }
+    *len = b.len;
+    *out = gr_buf_steal(&b);
+    return 0;
 }
 
 int gr_id_is_valid(const char *id)

@@ -48,6 +48,12 @@ __attribute__((format(printf, 2, 3))) void gr_strvec_pushf(gr_strvec_t *v, const
 int gr_strvec_contains(const gr_strvec_t *v, const char *s);
 void gr_strvec_free(gr_strvec_t *v);
 
+/* Reads the whole file at `path` into *out (NUL-terminated, caller frees),
+ * its length in *len.  Returns 0; GR_ERR_IO with the errno in *os_error when
+ * it cannot be opened or read; GR_ERR_INVALID when it is larger than
+ * max_bytes (0: no limit).  Callers word the error for their users. */
+int gr_file_read(const char *path, size_t max_bytes, char **out, size_t *len, int *os_error);
+
 /* Backstage's id rule: ^[a-z][a-z0-9]*(-[a-z0-9]+)*$ */
 int gr_id_is_valid(const char *id);
 

@@ -17,6 +17,14 @@ if [ "${GR_DEPS_EXTRA:-}" != "" ]; then
   packages+=(${GR_DEPS_EXTRA})
 fi
 
+# The web UI is built with npm (web/, at build time) and the browser and
+# catalog-client tests run under node.  A node that did not come from
+# Debian's package (NodeSource's, say) is as good: only ask for Debian's
+# when the commands are missing.  A web build whose web/node_modules matches
+# package-lock.json runs no `npm ci` and needs no network.
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -143,6 +143,7 @@ struct cc_provider {
     char *task_id; /* "central-config-<id>" */
     cc_source_t source;
     cc_scan_options_t scan; /* root and location_prefix are set per run */
+    cc_selection_t select;  /* the files the scan reads, for the source */
     gr_schedule_t schedule;
     catalog_provider_t *catalog;
     struct cc_provider *next;

@@ -6,11 +6,9 @@
  * order. */
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "config_source.h"
 
@@ -74,33 +72,12 @@ void cc_tree_walk(const char *root, gr_strvec_t *out, cc_file_error_t **errors, 
 
 char *cc_read_file(const char *path, size_t max, size_t *len, char **why)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        *why = gr_xasprintf("cannot open the file: %s", strerror(errno));
-        return NULL;
-    }
-    struct stat st;
-    if (fstat(fd, &st) != 0 || (size_t)st.st_size > max) {
-        *why = fstat(fd, &st) != 0
-                   ? gr_xasprintf("cannot read the file: %s", strerror(errno))
-                   : gr_xasprintf("the file has %lld bytes, more than the %zu allowed "
-                                  "(maxFileBytes)",
-                                  (long long)st.st_size, max);
-        close(fd);
-        return NULL;
-    }
-    char *data = gr_xmalloc((size_t)st.st_size + 1);
-    size_t got = 0;
-    while (got < (size_t)st.st_size) {
-        ssize_t n = read(fd, data + got, (size_t)st.st_size - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        got += (size_t)n;
-    }
-    close(fd);
-    data[got] = '\0';
-    *len = got;
-    return data;
+    char *data = NULL;
+    int os_error = 0;
+    int rc = gr_file_read(path, max, &data, len, &os_error);
+    if (rc == GR_ERR_INVALID)
+        *why = gr_xasprintf("the file is larger than the %zu bytes allowed (maxFileBytes)", max);
+    else if (rc != 0)
+        *why = gr_xasprintf("cannot read the file: %s", strerror(os_error));
+    return rc == 0 ? data : NULL;
 }

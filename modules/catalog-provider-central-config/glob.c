@@ -151,3 +151,15 @@ int cc_globs_match(const gr_strvec_t *globs, const char *path)
             return 1;
     return 0;
 }
+
+void cc_selection_free(cc_selection_t *s)
+{
+    gr_strvec_free(&s->include);
+    gr_strvec_free(&s->exclude);
+    *s = (cc_selection_t){0};
+}
+
+int cc_selection_matches(const cc_selection_t *s, const char *path)
+{
+    return !cc_globs_match(&s->exclude, path) && cc_globs_match(&s->include, path);
+}

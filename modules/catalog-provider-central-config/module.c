@@ -75,6 +75,7 @@ void cc_module_unref(cc_module_t *m)
     for (cc_provider_t *p = m->providers, *next; p; p = next) {
         next = p->next;
         cc_source_free(&p->source);
+        cc_selection_free(&p->select);
         cc_scan_options_free(&p->scan);
         free(p->id);
         free(p->name);
@@ -173,8 +174,11 @@ static int provider_new(cc_module_t *m, const char *id, const gr_config_t *node,
     m->nproviders++;
 
     char *work_dir = gr_xasprintf("central-config/%s", id);
-    int rc = cc_source_init(&p->source, m->ctx, gr_config_get(node, "source"), work_dir, err);
+    char *label = gr_xasprintf("provider %s", id);
+    int rc = cc_source_init(&p->source, m->ctx, gr_config_get(node, "source"), work_dir, label,
+                            &p->select, err);
     free(work_dir);
+    free(label);
     if (rc != 0)
         return rc;
 
@@ -200,6 +204,15 @@ static int provider_new(cc_module_t *m, const char *id, const gr_config_t *node,
     p->scan.max_file_bytes = (size_t)gr_config_int(node, "maxFileBytes", 4194304);
     if (rc != 0)
         return rc;
+    /* What a github source mirrors: the files the scan reads. */
+    for (size_t i = 0; i < p->scan.include.len; i++)
+        gr_strvec_push(&p->select.include, p->scan.include.items[i]);
+    for (size_t k = 0; k < p->scan.nmappings; k++)
+        for (size_t i = 0; i < p->scan.mappings[k].include.len; i++)
+            gr_strvec_push(&p->select.include, p->scan.mappings[k].include.items[i]);
+    for (size_t i = 0; i < p->scan.exclude.len; i++)
+        gr_strvec_push(&p->select.exclude, p->scan.exclude.items[i]);
+    p->select.max_file_bytes = p->scan.max_file_bytes;
 
     p->schedule = (gr_schedule_t){.frequency_ms = 30 * 60 * 1000, .timeout_ms = 5 * 60 * 1000};
     return gr_config_schedule(node, "schedule", &p->schedule, err);
@@ -275,11 +288,6 @@ static int cc_init(gr_context_t *ctx, gr_error_t *err)
             return rc;
     scheduled:
         p->started_mono_ms = gr_now_ms();
-        if (strcmp(p->source.ops->type, "github") == 0)
-            gr_log_warn(ctx->log,
-                        "provider %s: the github source is not available yet; its "
-                        "syncs will fail until the host has a GitHub client",
-                        p->id);
         gr_log_info(ctx->log, "provider %s: %s source, every %llu s", p->id, p->source.ops->type,
                     (unsigned long long)(p->schedule.frequency_ms / 1000));
     }

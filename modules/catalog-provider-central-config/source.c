@@ -25,6 +25,9 @@ const gr_config_field_t cc_source_fields[] = {
      .type = GR_CONFIG_STRING,
      .description = "git, github: the branch (default: the remote's default branch)"},
     {.key = "repo", .type = GR_CONFIG_STRING, .description = "github: <owner>/<name>"},
+    {.key = "host",
+     .type = GR_CONFIG_STRING,
+     .description = "github: the integrations.github host (default github.com)"},
     {0}};
 
 /* The state directory made absolute: a git child process runs with its own
@@ -40,17 +43,22 @@ static char *absolute_under(const char *base, const char *rel)
 }
 
 int cc_source_init(cc_source_t *src, gr_context_t *ctx, const gr_config_t *node,
-                   const char *work_dir_rel, gr_error_t *err)
+                   const char *work_dir_rel, const char *label, const cc_selection_t *select,
+                   gr_error_t *err)
 {
     *src = (cc_source_t){0};
     const char *type = gr_config_string(node, "type", "");
     const cc_source_ops_t *ops = strcmp(type, "git") == 0      ? &cc_source_git
                                  : strcmp(type, "github") == 0 ? &cc_source_github
                                                                : &cc_source_directory;
+    src->ctx = ctx;
     src->loop = ctx->loop;
+    src->label = gr_xstrdup(label);
     src->work_dir = absolute_under(ctx->state_dir, work_dir_rel);
+    src->select = select;
     int rc = ops->init(src, node, err);
     if (rc != 0) {
+        free(src->label);
         free(src->work_dir);
         *src = (cc_source_t){0};
         return rc;
@@ -63,6 +71,7 @@ void cc_source_free(cc_source_t *src)
 {
     if (src->ops && src->state)
         src->ops->free(src);
+    free(src->label);
     free(src->work_dir);
     *src = (cc_source_t){0};
 }

@@ -173,6 +173,10 @@ extern const char CATALOG_SQL_LOCATIONS[];
 extern const char CATALOG_SQL_LOCATION_BY_ID[];  /* $1: the id */
 extern const char CATALOG_SQL_LOCATION_BY_REF[]; /* $1: an entity's canonical ref */
 
+/* One row of (location ref, source path, source line, provider), any of the
+ * first three NULL when the provider did not say. */
+extern const char CATALOG_SQL_SOURCE_BY_REF[]; /* $1: an entity's canonical ref */
+
 /* ---- field projection (fields.c) ------------------------------------------- */
 
 /* The `fields` parameter: comma-separated dotted paths, any number of

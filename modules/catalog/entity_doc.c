@@ -264,33 +264,21 @@ int catalog_file_parse(catalog_file_t *out, const char *path, const char *data, 
 int catalog_file_load(catalog_file_t *out, const char *path, gr_error_t *err)
 {
     *out = (catalog_file_t){.path = gr_xstrdup(path)};
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return gr_error_set(err, GR_ERR_IO, "catalog: cannot open %s: %s", path, strerror(errno));
-    gr_buf_t b = {0};
-    char chunk[16384];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        if (b.len + n > CATALOG__MAX_FILE_BYTES) {
-            fclose(f);
-            gr_buf_free(&b);
-            return gr_error_set(err, GR_ERR_INVALID,
-                                "catalog: %s is larger than %u bytes; an entity file that big is "
-                                "not supported",
-                                path, CATALOG__MAX_FILE_BYTES);
-        }
-        gr_buf_append(&b, chunk, n);
-    }
-    int failed = ferror(f);
-    int saved = errno;
-    fclose(f);
-    if (failed) {
-        gr_buf_free(&b);
-        return gr_error_set(err, GR_ERR_IO, "catalog: cannot read %s: %s", path, strerror(saved));
-    }
+    char *data;
+    size_t len;
+    int os_error;
+    int rc = gr_file_read(path, CATALOG__MAX_FILE_BYTES, &data, &len, &os_error);
+    if (rc == GR_ERR_INVALID)
+        return gr_error_set(err, GR_ERR_INVALID,
+                            "catalog: %s is larger than %u bytes; an entity file that big is "
+                            "not supported",
+                            path, CATALOG__MAX_FILE_BYTES);
+    if (rc != 0)
+        return gr_error_set(err, GR_ERR_IO, "catalog: cannot read %s: %s", path,
+                            strerror(os_error));
     free(out->path);
     out->path = NULL;
-    int rc = catalog_file_parse(out, path, b.data ? b.data : "", b.len);
-    gr_buf_free(&b);
+    rc = catalog_file_parse(out, path, data, len);
+    free(data);
     return rc;
 }

@@ -27,8 +27,10 @@ typedef struct request {
     /* GET /entities/by-query */
     catalog_cursor_t cursor;
     int counted;
-    /* by-name, by-uid, locations: the 404 message */
+    /* by-name, by-uid, locations, source: the 404 message */
     char *not_found;
+    /* source: the canonical ref asked for */
+    char *ref;
     /* by-name, by-uid, the plain list: where the answer goes in the read cache */
     char *cache_key;
     uint64_t cache_generation;
@@ -57,6 +59,7 @@ static void request_free(request_t *rq)
     gr_strvec_free(&rq->facets);
     free(rq->link_base);
     free(rq->not_found);
+    free(rq->ref);
     free(rq->cache_key);
     catalog_t *cat = rq->cat;
     free(rq);
@@ -854,6 +857,51 @@ static void location_by_entity(gr_http_request_t *req, void *ud)
     free(ref);
 }
 
+/* ---- GET /entities/by-name/:kind/:namespace/:name/source ------------------------------ *
+ * Not in Backstage's API: where a person edits the entity.  Backstage keeps
+ * only the location ref (an annotation); the web UI also shows the file
+ * within the provider's source and the line, which the provider told the
+ * catalog with the mutation. */
+
+static void on_source(const gr_db_result_t *res, const gr_db_error_t *err, void *ud)
+{
+    request_t *rq = ud;
+    if (err) {
+        fail_db(rq, err);
+        return;
+    }
+    if (gr_db_result_rows(res) == 0) {
+        gr_http_respond_error(rq->req, 404, "%s", rq->not_found);
+        request_free(rq);
+        return;
+    }
+    const char *location = gr_db_result_value(res, 0, 0);
+    const char *path = gr_db_result_value(res, 0, 1);
+    int64_t line = 0;
+    int has_line = gr_db_result_value(res, 0, 2) && gr_db_result_int64(res, 0, 2, &line) == 0;
+    struct json_object *o = json_object_new_object();
+    json_object_object_add(o, "entityRef", json_object_new_string(rq->ref));
+    json_object_object_add(o, "provider", json_object_new_string(gr_db_result_value(res, 0, 3)));
+    json_object_object_add(o, "location", location ? json_object_new_string(location) : NULL);
+    json_object_object_add(o, "path", path ? json_object_new_string(path) : NULL);
+    json_object_object_add(o, "line", has_line ? json_object_new_int64(line) : NULL);
+    gr_http_respond_json(rq->req, 200, o);
+    request_free(rq);
+}
+
+static void source_by_entity(gr_http_request_t *req, void *ud)
+{
+    catalog_t *cat = ud;
+    const char *kind = gr_http_param(req, "kind");
+    const char *ns = gr_http_param(req, "namespace");
+    const char *name = gr_http_param(req, "name");
+    request_t *rq = request_new(cat, req);
+    rq->ref = catalog_ref_string(kind, ns, name);
+    rq->not_found = gr_xasprintf("No entity named '%s' found, with kind '%s' in namespace '%s'",
+                                 name, kind, ns);
+    gr_db_query(cat->ctx->db, CATALOG_SQL_SOURCE_BY_REF, GR_DB_PARAMS(rq->ref), on_source, rq);
+}
+
 /* ---- POST /validate-entity ------------------------------------------------------------- */
 
 static void add_error(struct json_object *errors, const char *name, const char *message)
@@ -940,6 +988,7 @@ int catalog_routes_add(catalog_t *cat, gr_error_t *err)
         {"GET", "/entities/by-query", by_query},
         {"GET", "/entities/by-uid/:uid", by_uid},
         {"GET", "/entities/by-name/:kind/:namespace/:name", by_name},
+        {"GET", "/entities/by-name/:kind/:namespace/:name/source", source_by_entity},
         {"POST", "/entities/by-refs", by_refs},
         {"GET", "/entity-facets", entity_facets},
         {"GET", "/locations", locations},

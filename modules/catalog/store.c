@@ -187,3 +187,8 @@ const char CATALOG_SQL_LOCATION_BY_ID[] =
 const char CATALOG_SQL_LOCATION_BY_REF[] =
     "SELECT md5(location)::uuid::text, location FROM entities "
     "WHERE ref = $1 AND location IS NOT NULL";
+
+/* Where an entity came from, for a person: its location ref, the path
+ * within its provider's source and the line its document starts on. */
+const char CATALOG_SQL_SOURCE_BY_REF[] =
+    "SELECT location, source_path, source_line, provider FROM entities WHERE ref = $1";

@@ -17,8 +17,7 @@
 
 void kt_options_free(kt_options_t *o)
 {
-    gr_strvec_free(&o->include);
-    gr_strvec_free(&o->exclude);
+    cc_selection_free(&o->files);
     for (size_t i = 0; i < o->nformats; i++)
         free(o->formats[i].glob);
     free(o->formats);
@@ -71,7 +70,7 @@ void kt_collect_run(const kt_options_t *o, const char *root, kt_collect_t *out)
                  !root || errno == ENOENT ? "does not exist" : "is not a readable directory");
         return;
     }
-    kt_reader_t reader = {root, o->max_file_bytes};
+    kt_reader_t reader = {root, o->files.max_file_bytes};
     kafka_options_t mo = {
         .format = KAFKA_FORMAT_AUTO, /* per file below */
         .default_cluster = o->default_cluster,
@@ -95,13 +94,13 @@ void kt_collect_run(const kt_options_t *o, const char *root, kt_collect_t *out)
 
     for (size_t i = 0; i < all.len; i++) {
         const char *path = all.items[i];
-        if (!cc_globs_match(&o->include, path) || cc_globs_match(&o->exclude, path))
+        if (!cc_selection_matches(&o->files, path))
             continue;
         out->files++;
         char *full = gr_xasprintf("%s/%s", root, path);
         size_t len = 0;
         char *why = NULL;
-        char *data = cc_read_file(full, o->max_file_bytes, &len, &why);
+        char *data = cc_read_file(full, o->files.max_file_bytes, &len, &why);
         free(full);
         if (!data) {
             kafka_topology_report(t, path, 0, KAFKA_SEVERITY_ERROR, KAFKA_CHECK_READ, why);

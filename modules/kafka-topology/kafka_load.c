@@ -20,35 +20,16 @@
 char *kafka_read_disk(void *user_data, const char *path, size_t *len, gr_error_t *err)
 {
     (void)user_data;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        gr_error_set(err, GR_ERR_IO, "cannot open %s: %s", path, strerror(errno));
-        return NULL;
-    }
-    gr_buf_t b = {0};
-    char chunk[16384];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        if (b.len + n > KAFKA__MAX_FILE_BYTES) {
-            fclose(f);
-            gr_buf_free(&b);
-            gr_error_set(err, GR_ERR_INVALID,
-                         "%s is larger than %u bytes, which is not a topology file", path,
-                         KAFKA__MAX_FILE_BYTES);
-            return NULL;
-        }
-        gr_buf_append(&b, chunk, n);
-    }
-    int failed = ferror(f);
-    int saved = errno;
-    fclose(f);
-    if (failed) {
-        gr_buf_free(&b);
-        gr_error_set(err, GR_ERR_IO, "cannot read %s: %s", path, strerror(saved));
-        return NULL;
-    }
-    *len = b.len;
-    return b.data ? gr_buf_steal(&b) : gr_xstrdup("");
+    char *data;
+    int os_error;
+    int rc = gr_file_read(path, KAFKA__MAX_FILE_BYTES, &data, len, &os_error);
+    if (rc == GR_ERR_INVALID)
+        gr_error_set(err, GR_ERR_INVALID,
+                     "%s is larger than %u bytes, which is not a topology file", path,
+                     KAFKA__MAX_FILE_BYTES);
+    else if (rc != 0)
+        gr_error_set(err, GR_ERR_IO, "cannot read %s: %s", path, strerror(os_error));
+    return rc == 0 ? data : NULL;
 }
 
 static int kafka__wanted(const char *name)

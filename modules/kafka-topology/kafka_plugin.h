@@ -47,14 +47,12 @@ typedef struct kt_format_rule {
 } kt_format_rule_t;
 
 typedef struct kt_options {
-    gr_strvec_t include;
-    gr_strvec_t exclude;
+    cc_selection_t files;      /* include and exclude globs, maxFileBytes */
     kt_format_rule_t *formats; /* first match wins */
     size_t nformats;
     kafka_format_t format; /* for files no rule names; AUTO: detect */
     char *default_cluster;
     char *separator;
-    size_t max_file_bytes;
 } kt_options_t;
 
 void kt_options_free(kt_options_t *o);

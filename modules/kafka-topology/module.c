@@ -339,15 +339,16 @@ static int read_config(kt_plugin_t *p, const gr_config_t *cfg, gr_error_t *err)
         return gr_error_set(err, GR_ERR_INVALID,
                             "kafkaTopology.source is required: where the topology files are, "
                             "for example {type: directory, path: ./kafka}");
-    int rc = cc_source_init(&p->source, p->ctx, source, "kafka-topology", err);
+    int rc = cc_source_init(&p->source, p->ctx, source, "kafka-topology", "source", &o->files,
+                            err);
     const gr_config_t *include = gr_config_get(cfg, "include");
     if (rc == 0 && include)
-        rc = read_globs(include, &o->include, err);
+        rc = read_globs(include, &o->files.include, err);
     else if (rc == 0)
-        gr_strvec_push(&o->include, DEFAULT_INCLUDE);
+        gr_strvec_push(&o->files.include, DEFAULT_INCLUDE);
     const gr_config_t *exclude = gr_config_get(cfg, "exclude");
     if (rc == 0 && exclude)
-        rc = read_globs(exclude, &o->exclude, err);
+        rc = read_globs(exclude, &o->files.exclude, err);
     if (rc == 0)
         rc = read_format(gr_config_get(cfg, "format"), &o->format, err);
     const gr_config_t *rules = gr_config_get(cfg, "formats");
@@ -360,7 +361,7 @@ static int read_config(kt_plugin_t *p, const gr_config_t *cfg, gr_error_t *err)
     o->default_cluster = gr_xstrdup(gr_config_string(cfg, "defaultCluster", "default"));
     o->separator = gr_xstrdup(gr_config_string(cfg, "topicSeparator", "."));
     int64_t max = gr_config_int(cfg, "maxFileBytes", 16777216);
-    o->max_file_bytes = max > 0 ? (size_t)max : 16777216;
+    o->files.max_file_bytes = max > 0 ? (size_t)max : 16777216;
     p->mapping.enabled = gr_config_bool(cfg, "catalogMapping.enabled", 0);
     p->mapping_owner = gr_xstrdup(gr_config_string(cfg, "catalogMapping.owner", DEFAULT_OWNER));
     p->mapping.owner = p->mapping_owner;

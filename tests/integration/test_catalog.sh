@@ -11,8 +11,11 @@
 #  - a git source (a repository this test makes with git) sees an added, a
 #    changed and a deleted file across two syncs triggered by POST refresh;
 #  - the sync status survives a restart;
-#  - the github source, which needs the GitHub client, reports that it is
-#    not available yet.
+#  - a github source, read through the host's GitHub client from a fake
+#    GitHub (gr_test_fake_github serving a directory as acme/config):
+#    its entities land, an unchanged commit costs one request answered 304,
+#    an added, a changed and a deleted file fetch only the new blobs, and a
+#    missing repository fails the sync with GitHub's message.
 # Needs: git, jq, curl.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -79,10 +82,58 @@ spec: { type: team, children: [] }
 EOF
 git_in add -A && git_in commit -q -m one
 
+# ---- the github source: a fake GitHub serving a directory ------------------------------
+ghdir="$work/github-repo"
+mkdir -p "$ghdir/services" "$ghdir/docs"
+cat >"$ghdir/catalog-info.yaml" <<'EOF'
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata: { name: gh-alpha }
+spec: { type: service, lifecycle: production, owner: team-gh }
+EOF
+cat >"$ghdir/team.yaml" <<'EOF'
+apiVersion: backstage.io/v1alpha1
+kind: Group
+metadata: { name: team-gh, description: first version }
+spec: { type: team, children: [] }
+EOF
+cat >"$ghdir/services/orders.yaml" <<'EOF'
+apiVersion: backstage.io/v1alpha1
+kind: API
+metadata: { name: gh-orders }
+spec:
+  type: openapi
+  lifecycle: production
+  owner: team-gh
+  definition:
+    $text: ./orders-openapi.txt
+EOF
+printf 'openapi: 3.0.0\n' >"$ghdir/services/orders-openapi.txt"
+printf '# not read by the provider\n' >"$ghdir/docs/readme.md"
+"$GR_BUILD_DIR/tests/gr_test_fake_github" --repo acme/config --branch main --dir "$ghdir" \
+  --repo-document "$GR_SOURCE_DIR/../shared/testdata/github-api/rest/openapi-examples/full-repository-default-response.json" \
+  >"$work/github.log" 2>&1 &
+ghpid=$!
+gh_url=""
+for _ in $(seq 1 100); do
+  gh_url=$(sed -n 's/^listening on //p' "$work/github.log")
+  [ -n "$gh_url" ] && break
+  sleep 0.05
+done
+[ -n "$gh_url" ] || { fail "the fake GitHub did not start: $(cat "$work/github.log")"; finish; }
+# What the fake answered after line $1 of its log.
+gh_since() { tail -n +"$(($1 + 1))" "$work/github.log"; }
+gh_lines() { wc -l <"$work/github.log"; }
+
 cat >"$work/app-config.yaml" <<EOF
 backend:
   listen: { host: 127.0.0.1, port: 0 }
   database: { client: embedded }
+integrations:
+  github:
+    - host: github.com
+      apiBaseUrl: $gh_url
+      token: ghp_integration_test_token
 modules: [catalog, catalog-provider-central-config]
 catalog:
   providers:
@@ -107,7 +158,11 @@ catalog:
                 owner: 'group:default/{{ team }}'
         schedule: { frequency: { hours: 1 }, initialDelay: { hours: 1 } }
       github:
-        source: { type: github, repo: acme/config, branch: main }
+        source: { type: github, repo: acme/config }
+        include: ['**/*.yaml']
+        schedule: { frequency: { hours: 1 }, initialDelay: { hours: 1 } }
+      ghmissing:
+        source: { type: github, repo: acme/missing, branch: main }
         schedule: { frequency: { hours: 1 }, initialDelay: { hours: 1 } }
       gitrepo:
         source: { type: git, url: $origin, branch: main }
@@ -261,14 +316,57 @@ wait_sync testdata "$(jq -r .lastAttempt <<<"$st")"
 check_eq "$(sync_status testdata | jq -c '.counts | {added, updated, removed}')" '{"added":0,"updated":0,"removed":0}' "an unchanged source changes nothing"
 
 all=$(curl -s "http://127.0.0.1:$port/api/central-config/status")
-check_eq "$(jq -r '[.providers[].providerId] | join(",")' <<<"$all")" "github,gitrepo,testdata" "status lists every provider"
+check_eq "$(jq -r '[.providers[].providerId] | join(",")' <<<"$all")" "ghmissing,github,gitrepo,testdata" "status lists every provider"
 
-# The github source needs the host's GitHub client: its syncs fail and say so.
+# ---- the github source ----------------------------------------------------------------
 check_eq "$(refresh github)" "202" "refresh the github provider"
 wait_sync github null
-gh=$(sync_status github)
-check_eq "$(jq -r .status <<<"$gh")" "failed" "the github source fails"
-check_contains "$(jq -r .error <<<"$gh")" "not available yet" "and says it is not available yet"
+gh1=$(sync_status github)
+check_eq "$(jq -r .status <<<"$gh1")" "succeeded" "github sync succeeded$(jq -r 'if .error then ": " + .error else "" end' <<<"$gh1")"
+check_eq "$(jq -r .source.revision <<<"$gh1" | grep -cE '^[0-9a-f]{40}$')" "1" "the status names the commit read"
+check_eq "$(jq -r .source.branch <<<"$gh1")" "main" "the repository's default branch was used"
+check_eq "$(jq -r .counts.added <<<"$gh1")" "3" "github: three entities added"
+check_eq "$(api /entities/by-name/component/default/gh-alpha | jq -r '.metadata.annotations["backstage.io/managed-by-location"]')" \
+  "url:https://github.com/acme/config/blob/main/catalog-info.yaml" "a github entity's location is its file on GitHub"
+check_contains "$(relations_of group/default/team-gh)" "ownerOf component:default/gh-alpha" "github: the owner has the relation"
+check_eq "$(api /entities/by-name/api/default/gh-orders | jq -r .spec.definition)" "openapi: 3.0.0" \
+  "github: a placeholder's file was fetched and read"
+check_eq "$(grep -c ' /repos/acme/config/git/blobs/' "$work/github.log")" "4" "github: only the blobs the provider reads were fetched"
+check_eq "$(ls "$work/state/central-config/github/github/tree/docs" 2>/dev/null | wc -l)" "0" "github: an unselected file is not mirrored"
+
+before=$(gh_lines)
+check_eq "$(refresh github)" "202" "refresh the github provider again"
+wait_sync github "$(jq -r .lastAttempt <<<"$gh1")"
+gh2=$(sync_status github)
+check_eq "$(jq -r .status <<<"$gh2")" "succeeded" "an unchanged github sync succeeded"
+check_eq "$(gh_since "$before" | sed 's/ inm=.*//')" "304 GET /repos/acme/config/commits/main" \
+  "an unchanged commit costs one conditional request, answered 304"
+check_eq "$(jq -c '.counts | {added, updated, removed}' <<<"$gh2")" '{"added":0,"updated":0,"removed":0}' "and changes nothing"
+
+rm "$ghdir/catalog-info.yaml"
+sed -i 's/first version/second version/' "$ghdir/team.yaml"
+cat >"$ghdir/services/beta.yaml" <<'EOF'
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata: { name: gh-beta }
+spec: { type: service, lifecycle: production, owner: team-gh }
+EOF
+before=$(gh_lines)
+check_eq "$(refresh github)" "202" "refresh the github provider after a commit"
+wait_sync github "$(jq -r .lastAttempt <<<"$gh2")"
+gh3=$(sync_status github)
+check_eq "$(jq -c '.counts | {added, updated, removed}' <<<"$gh3")" '{"added":1,"updated":1,"removed":1}' "github: one added, one changed, one deleted"
+check_eq "$(gh_since "$before" | grep -c ' /repos/acme/config/git/blobs/')" "2" "github: only the changed and the added blob were fetched"
+check_eq "$(code_of /entities/by-name/component/default/gh-alpha)" "404" "github: the deleted file's entity is gone"
+check_eq "$(api /entities/by-name/group/default/team-gh | jq -r .metadata.description)" "second version" "github: the changed file is updated"
+check_eq "$(code_of /entities/by-name/component/default/gh-beta)" "200" "github: the added file's entity is there"
+check_eq "$(ls "$work/state/central-config/github/github/tree/catalog-info.yaml" 2>/dev/null | wc -l)" "0" "github: the deleted file left the mirror"
+
+check_eq "$(refresh ghmissing)" "202" "refresh the provider of a missing repository"
+wait_sync ghmissing null
+ghm=$(sync_status ghmissing)
+check_eq "$(jq -r .status <<<"$ghm")" "failed" "a missing repository fails the sync"
+check_contains "$(jq -r .error <<<"$ghm")" "404 Not Found" "with GitHub's message"
 attempt=$(sync_status gitrepo | jq -r .lastAttempt)
 stop_host
 
@@ -280,4 +378,6 @@ check_eq "$(jq -c '.counts | {added, updated, removed}' <<<"$after")" '{"added":
 check_eq "$(code_of /entities/by-name/component/default/git-gamma)" "200" "entities survive a restart"
 check_eq "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/api/central-config/last-sync?provider=nope")" "404" "an unknown provider is 404"
 stop_host
+kill -TERM "$ghpid" 2>/dev/null
+wait "$ghpid" 2>/dev/null
 finish

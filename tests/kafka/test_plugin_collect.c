@@ -42,8 +42,8 @@ static void copy_testdata(const char *rel, const char *to)
 
 static void options(kt_options_t *o, const char *include)
 {
-    *o = (kt_options_t){.max_file_bytes = 1 << 20};
-    gr_strvec_push(&o->include, include);
+    *o = (kt_options_t){.files.max_file_bytes = 1 << 20};
+    gr_strvec_push(&o->files.include, include);
 }
 
 static const kafka_file_t *file_of(const kafka_topology_t *t, const char *path)
@@ -88,7 +88,7 @@ TEST(test_globs_formats_and_relative_paths)
     setup();
     kt_options_t o;
     options(&o, "**/*.yaml");
-    gr_strvec_push(&o.exclude, "drafts/**");
+    gr_strvec_push(&o.files.exclude, "drafts/**");
     o.formats = gr_xcalloc(2, sizeof *o.formats);
     o.formats[0] = (kt_format_rule_t){gr_xstrdup("legacy/*.yaml"), KAFKA_FORMAT_PLAIN};
     o.nformats = 1;
@@ -127,7 +127,7 @@ TEST(test_global_format_and_a_file_too_large)
     options(&o, "legacy/*.yaml");
     o.format = KAFKA_FORMAT_PLAIN;
     write_file("legacy/big.yaml", "topics:\n  - name: big\n");
-    o.max_file_bytes = 30;
+    o.files.max_file_bytes = 30;
     kt_collect_t c;
     kt_collect_run(&o, root, &c);
     REQUIRE(c.topology);
@@ -136,7 +136,7 @@ TEST(test_global_format_and_a_file_too_large)
     const kafka_problem_t *p = kafka_test_problem(c.topology, KAFKA_CHECK_READ);
     REQUIRE(p);
     CHECK_STR(p->pos.file, "legacy/topics.txt.yaml");
-    CHECK_CONTAINS(p->message, "more than the 30 allowed");
+    CHECK_CONTAINS(p->message, "larger than the 30 bytes allowed");
     CHECK(kafka_topology_topic(c.topology, NULL, "big") != NULL);
     kt_collect_free(&c);
     kt_options_free(&o);
