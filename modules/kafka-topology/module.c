@@ -463,9 +463,6 @@ static int kt_init(gr_context_t *ctx, gr_error_t *err)
         return rc;
 scheduled:
     p->started_mono_ms = gr_now_ms();
-    if (strcmp(p->source.ops->type, "github") == 0)
-        gr_log_warn(ctx->log, "the github source is not available yet; syncs will fail until the "
-                              "host has a GitHub client");
     gr_log_info(ctx->log, "%s source, every %llu s", p->source.ops->type,
                 (unsigned long long)(p->schedule.frequency_ms / 1000));
     return 0;

@@ -1,5 +1,6 @@
 // The JSON APIs the pages read: the catalog (Backstage's catalog API under
-// /api/catalog/) and the central-config provider's sync status.
+// /api/catalog/), the central-config provider's sync status and the
+// kafka-topology plugin.
 
 export class ApiError extends Error {
   constructor(message, status) {
@@ -87,5 +88,26 @@ export const centralConfig = {
   },
   refresh(provider) {
     return request(`/api/central-config/refresh${query({ provider })}`, { method: 'POST' });
+  },
+};
+
+// The kafka-topology plugin: clusters, a cluster's graph as Cytoscape.js
+// elements, a topic with its producers and consumers, a service's topics.
+export const kafkaTopology = {
+  clusters() {
+    return request('/api/kafka-topology/clusters');
+  },
+  // cluster: a name, or null for every cluster together.
+  graph(cluster) {
+    return request(cluster ? `/api/kafka-topology/clusters/${encodeURIComponent(cluster)}/graph` : '/api/kafka-topology/graph');
+  },
+  topic(cluster, name) {
+    return request(`/api/kafka-topology/topics/${encodeURIComponent(cluster)}/${encodeURIComponent(name)}`);
+  },
+  service(name) {
+    return request(`/api/kafka-topology/services/${encodeURIComponent(name)}`);
+  },
+  status() {
+    return request('/api/kafka-topology/status');
   },
 };

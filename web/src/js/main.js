@@ -1,11 +1,13 @@
-// The web UI's entry point: a hash router over three pages.
+// The web UI's entry point: a hash router over four pages.
 //   #/catalog?kind=…&type=…&owner=…&q=…   the catalog table
 //   #/entity/<kind>/<namespace>/<name>     one entity
 //   #/sync                                 the central-config sync status
+//   #/kafka?cluster=…&q=…&service=…        the Kafka topology graph
 // Hash routes keep every page one static file: entity names may hold dots,
 // which the host's static server would take for file names.
 import { renderCatalog } from './catalog.js';
 import { renderEntity } from './entity.js';
+import { renderKafka } from './kafka.js';
 import { renderSync, refreshSyncBadge } from './sync.js';
 import { h } from './dom.js';
 import { parseHash } from './router.js';
@@ -44,6 +46,9 @@ async function route({ focus = true } = {}) {
     } else if (page === 'sync') {
       setNav('sync');
       teardown = await renderSync(view, params);
+    } else if (page === 'kafka') {
+      setNav('kafka');
+      teardown = await renderKafka(view, params);
     } else {
       setNav(null);
       document.title = 'Not found · greenroom';
@@ -70,3 +75,14 @@ async function route({ focus = true } = {}) {
 window.addEventListener('hashchange', () => route());
 route({ focus: false });
 refreshSyncBadge();
+showKafkaNav();
+
+// The Kafka link shows only on hosts that run the kafka-topology plugin.
+async function showKafkaNav() {
+  try {
+    const response = await fetch('/api/kafka-topology/status', { headers: { Accept: 'application/json' } });
+    if (response.ok) document.getElementById('nav-kafka').hidden = false;
+  } catch {
+    // No host answering: the pages say so themselves.
+  }
+}
