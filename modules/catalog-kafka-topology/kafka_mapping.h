@@ -69,10 +69,10 @@ typedef struct km_entity {
 typedef struct km_result {
     km_entity_t *entities;
     size_t nentities;
-    size_t relations;          /* dependencyOf refs emitted */
-    size_t services;           /* producers and consumers with an edge to a defined topic */
-    size_t matched;            /* of which matched at least one Component */
-    gr_strvec_t unmatched;     /* names of the others, in model order */
+    size_t relations;      /* dependencyOf refs emitted */
+    size_t services;       /* producers and consumers with an edge to a defined topic */
+    size_t matched;        /* of which matched at least one Component */
+    gr_strvec_t unmatched; /* names of the others, in model order */
 } km_result_t;
 
 /* Maps every defined topic of t.  location_prefix may be NULL. */

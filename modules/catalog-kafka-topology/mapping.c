@@ -211,8 +211,8 @@ static void match_key(const matcher_t *m, const char *s, size_t *out, size_t *n,
 
 /* The components an actor matches: by its name, its principal, and the
  * part of either after the last ':' ("User:billing" → "billing"). */
-static size_t match_actor(const matcher_t *m, const char *name, const char *principal,
-                          size_t *out, size_t max)
+static size_t match_actor(const matcher_t *m, const char *name, const char *principal, size_t *out,
+                          size_t max)
 {
     size_t n = 0;
     const char *forms[2] = {name, principal};
@@ -227,7 +227,8 @@ static size_t match_actor(const matcher_t *m, const char *name, const char *prin
     return n;
 }
 
-/* ---- entities ----------------------------------------------------------------------------------- */
+/* ---- entities -----------------------------------------------------------------------------------
+ */
 
 #define MAX_MATCHES 16
 
@@ -329,8 +330,8 @@ void km_build(const kafka_topology_t *t, const char *location_prefix, const km_c
     for (size_t a = 0; a < nactors; a++) {
         size_t n = 0;
         if (has_edge[a]) {
-            const char *name = a < t->nprincipals ? t->principals[a].name
-                                                  : t->connectors[a - t->nprincipals].name;
+            const char *name =
+                a < t->nprincipals ? t->principals[a].name : t->connectors[a - t->nprincipals].name;
             const char *principal = a < t->nprincipals ? t->principals[a].principal : NULL;
             n = match_actor(&m, name, principal, matches + a * MAX_MATCHES, MAX_MATCHES);
             out->services++;

@@ -39,11 +39,11 @@
 /* The Components, each row also carrying the set's fingerprint (count and
  * latest update), as the poll below reads it. */
 #define SQL_COMPONENTS                                                                             \
-    "SELECT ref, name, entity->'metadata'->'annotations'->>'" KM_ANNOTATION_PRINCIPAL "', "      \
-    "count(*) OVER () || '|' || max(updated_at) OVER () "                                        \
+    "SELECT ref, name, entity->'metadata'->'annotations'->>'" KM_ANNOTATION_PRINCIPAL "', "        \
+    "count(*) OVER () || '|' || max(updated_at) OVER () "                                          \
     "FROM entities WHERE lower(kind) = 'component'"
 #define SQL_FINGERPRINT                                                                            \
-    "SELECT count(*) || '|' || coalesce(max(updated_at)::text, '') FROM entities "               \
+    "SELECT count(*) || '|' || coalesce(max(updated_at)::text, '') FROM entities "                 \
     "WHERE lower(kind) = 'component'"
 
 typedef struct ckt {
@@ -148,7 +148,8 @@ static struct json_object *report_of(ckt_run_t *run, const catalog_mutation_resu
     if (res->status != 0)
         json_object_object_add(o, "error", json_object_new_string(res->message));
     json_object_object_add(o, "resources", json_object_new_int64((int64_t)run->result.nentities));
-    json_object_object_add(o, "dependencyOf", json_object_new_int64((int64_t)run->result.relations));
+    json_object_object_add(o, "dependencyOf",
+                           json_object_new_int64((int64_t)run->result.relations));
     json_object_object_add(o, "services", json_object_new_int64((int64_t)run->result.services));
     json_object_object_add(o, "matchedServices",
                            json_object_new_int64((int64_t)run->result.matched));
@@ -252,8 +253,8 @@ static void components_read(const gr_db_result_t *res, const gr_db_error_t *err,
     if (err)
         gr_log_warn(m->ctx->log, "reading the catalog's Components failed: %s", err->message);
     for (int i = 0; !err && i < gr_db_result_rows(res); i++)
-        km_components_add(&run->comps, gr_db_result_value(res, i, 0),
-                          gr_db_result_value(res, i, 1), gr_db_result_value(res, i, 2));
+        km_components_add(&run->comps, gr_db_result_value(res, i, 0), gr_db_result_value(res, i, 1),
+                          gr_db_result_value(res, i, 2));
     const char *fp = !err && gr_db_result_rows(res) ? gr_db_result_value(res, 0, 3) : NULL;
     run->fingerprint = gr_xstrdup(err ? "" : fp ? fp : "0|");
     gr_error_t werr = {0};

@@ -161,8 +161,8 @@ typedef struct cc_mirror {
     char *dir;                    /* <work_dir>/github */
     char *root;                   /* dir/tree */
     const cc_selection_t *select; /* what the module reads (borrowed) */
-    cc_mirror_tree_t tree;           /* the commit's files, sorted by path */
-    struct json_object *manifest;    /* the manifest as read by cc_mirror_plan */
+    cc_mirror_tree_t tree;        /* the commit's files, sorted by path */
+    struct json_object *manifest; /* the manifest as read by cc_mirror_plan */
     /* What the last step did, for the log. */
     size_t to_fetch; /* blobs (distinct shas) the step marked for fetching */
     size_t removed;  /* files removed from tree/ */

@@ -648,7 +648,8 @@ int cc_mirror_plan(cc_mirror_t *m, gr_error_t *err)
         e->fetch = 0;
         e->ready = 0;
         e->wanted = CC_WANT_NONE;
-        if (!e->is_tree && cc_selection_matches(m->select, e->path) && want(m, e, CC_WANT_MATCHED, err) != 0)
+        if (!e->is_tree && cc_selection_matches(m->select, e->path) &&
+            want(m, e, CC_WANT_MATCHED, err) != 0)
             return err->code;
     }
     group_by_sha(m);

@@ -568,8 +568,8 @@ static void on_commit(const gr_github_response_t *res, const gr_error_t *err, vo
     }
     run->from_cache = gr_github_response_cached(res);
     if (st->mirrored_commit && strcmp(st->mirrored_commit, run->commit) == 0) {
-        gr_log_debug(ctx->log, "%s: %s@%s is still %.12s%s; the mirror is current",
-                     run->src->label, st->repo, run->branch, run->commit,
+        gr_log_debug(ctx->log, "%s: %s@%s is still %.12s%s; the mirror is current", run->src->label,
+                     st->repo, run->branch, run->commit,
                      run->from_cache ? " (304, answered from the cache)" : "");
         maybe_end(run);
         return;
@@ -627,9 +627,8 @@ static void after_load(gh_run_t *run, char *commit)
 static void queue_fetches(gh_run_t *run)
 {
     cc_mirror_tree_t *tree = &run->mirror.tree;
-    gr_log_debug(run->src->ctx->log, "%s: %zu %s blobs to fetch",
-                 run->src->label, run->mirror.to_fetch,
-                 run->phase == PH_PLAN ? "selected" : "referenced");
+    gr_log_debug(run->src->ctx->log, "%s: %zu %s blobs to fetch", run->src->label,
+                 run->mirror.to_fetch, run->phase == PH_PLAN ? "selected" : "referenced");
     run->phase = run->phase == PH_PLAN ? PH_BLOBS : PH_REFERENCED;
     for (size_t i = 0; i < tree->n; i++)
         if (tree->entries[i].fetch)
@@ -649,12 +648,11 @@ static void after_finish(gh_run_t *run)
     gr_log_info(ctx->log,
                 "%s: mirrored %s@%s at %.12s: %zu of %zu files, %zu blobs fetched "
                 "(%llu bytes), %zu files removed, %zu trees listed, %llu ms",
-                run->src->label, st->repo, run->branch, run->commit, files,
-                run->mirror.tree.n, run->blobs, (unsigned long long)run->bytes, run->mirror.removed,
-                run->trees, (unsigned long long)(gr_now_ms() - run->started_ms));
+                run->src->label, st->repo, run->branch, run->commit, files, run->mirror.tree.n,
+                run->blobs, (unsigned long long)run->bytes, run->mirror.removed, run->trees,
+                (unsigned long long)(gr_now_ms() - run->started_ms));
     if (run->mirror.tree.skipped)
-        gr_log_debug(ctx->log,
-                     "%s: %zu tree entries (symbolic links, submodules) not mirrored",
+        gr_log_debug(ctx->log, "%s: %zu tree entries (symbolic links, submodules) not mirrored",
                      run->src->label, run->mirror.tree.skipped);
     maybe_end(run);
 }

@@ -177,8 +177,8 @@ struct kt_plugin {
     char *mapping_owner;
 
     kt_model_t *model; /* the model served; NULL until one is loaded or synced */
-    int loading;                /* a load from the database is in flight */
-    uv_timer_t poll;            /* looks for another host's newer model */
+    int loading;       /* a load from the database is in flight */
+    uv_timer_t poll;   /* looks for another host's newer model */
     int poll_open;
 
     struct kt_run *run; /* the sync in progress */
@@ -210,10 +210,9 @@ typedef void (*kt_saved_fn)(kt_plugin_t *p, uint64_t generation, const gr_error_
                             void *user_data);
 typedef void (*kt_status_fn)(kt_plugin_t *p, struct json_object *status, const gr_error_t *err,
                              void *user_data);
-typedef void (*kt_loaded_fn)(kt_plugin_t *p, const char *const json[KT_TABLES],
-                             uint64_t generation, const char *location_prefix,
-                             const char *revision, int64_t synced_wall_ms,
-                             const gr_error_t *err, void *user_data);
+typedef void (*kt_loaded_fn)(kt_plugin_t *p, const char *const json[KT_TABLES], uint64_t generation,
+                             const char *location_prefix, const char *revision,
+                             int64_t synced_wall_ms, const gr_error_t *err, void *user_data);
 typedef void (*kt_generation_fn)(kt_plugin_t *p, uint64_t generation, const gr_error_t *err,
                                  void *user_data);
 
@@ -225,8 +224,7 @@ typedef struct json_object *(*kt_status_make_fn)(kt_plugin_t *p, void *user_data
  * returns, in one transaction; cb gets the new generation (also added to
  * the document as "generation"). */
 void kt_store_save(kt_plugin_t *p, const kt_rows_t *rows, const char *location_prefix,
-                   const char *revision, kt_status_make_fn make, kt_saved_fn cb,
-                   void *user_data);
+                   const char *revision, kt_status_make_fn make, kt_saved_fn cb, void *user_data);
 /* Replaces only the status document (a failed sync). */
 void kt_store_status_save(kt_plugin_t *p, struct json_object *status, kt_status_fn cb,
                           void *user_data);

@@ -109,7 +109,8 @@ static inline void kafka_snapshot_release(const kafka_topology_api_t *api,
 }
 
 static inline void kafka_topology_report_status(const kafka_topology_api_t *api,
-                                         kafka_listener_t *listener, struct json_object *status)
+                                                kafka_listener_t *listener,
+                                                struct json_object *status)
 {
     api->report(listener, status);
 }

@@ -89,7 +89,8 @@ kt_model_t *kt_model_new(kafka_topology_t *topology, uint64_t generation,
      * contiguous in the per-actor lists. */
     for (int kind = 0; kind < 2; kind++) {
         size_t nactors = kind == KAFKA_NODE_PRINCIPAL ? t->nprincipals : t->nconnectors;
-        const size_t *start = kind == KAFKA_NODE_PRINCIPAL ? m->principal_start : m->connector_start;
+        const size_t *start =
+            kind == KAFKA_NODE_PRINCIPAL ? m->principal_start : m->connector_start;
         const size_t *list = kind == KAFKA_NODE_PRINCIPAL ? m->principal_list : m->connector_list;
         unsigned char *seen = gr_xcalloc(t->nclusters + 1, 1);
         for (size_t a = 0; a < nactors; a++) {

@@ -24,8 +24,8 @@ extern const gr_migration_t kafka_topology_migrations[];
 #define DEFAULT_OWNER "group:default/kafka-platform"
 
 static const char *const scopes[] = {"local", "global", NULL};
-static const char *const formats[] = {"auto",    "julieops", "julieops-plans", "kafka-gitops",
-                                      "strimzi", "plain",    NULL};
+static const char *const formats[] = {
+    "auto", "julieops", "julieops-plans", "kafka-gitops", "strimzi", "plain", NULL};
 
 static const gr_config_field_t schedule_fields[] = {
     {.key = "frequency", .type = GR_CONFIG_ANY, .description = "default {minutes: 30}"},
@@ -210,8 +210,8 @@ static void load_work(void *arg)
     };
     kafka_topology_t *t = kt_rows_restore((const char *const *)l->json, &opts, &l->err);
     if (t)
-        l->model = kt_model_new(t, l->generation, l->location_prefix, l->revision,
-                                l->synced_wall_ms);
+        l->model =
+            kt_model_new(t, l->generation, l->location_prefix, l->revision, l->synced_wall_ms);
 }
 
 static void load_done(void *arg, int status)
@@ -225,7 +225,8 @@ static void load_done(void *arg, int status)
                         "loaded the stored model (generation %llu): %zu topics, %zu edges in %llu "
                         "ms",
                         (unsigned long long)l->generation, l->model->topology->ntopics,
-                        l->model->topology->nedges, (unsigned long long)(gr_now_ms() - l->start_ms));
+                        l->model->topology->nedges,
+                        (unsigned long long)(gr_now_ms() - l->start_ms));
             kt_model_t *m = l->model;
             l->model = NULL;
             kt_plugin_publish(p, m);
@@ -274,8 +275,7 @@ void kt_plugin_load(kt_plugin_t *p)
     kt_store_load(p, model_loaded, l);
 }
 
-static void generation_polled(kt_plugin_t *p, uint64_t generation, const gr_error_t *err,
-                              void *ud)
+static void generation_polled(kt_plugin_t *p, uint64_t generation, const gr_error_t *err, void *ud)
 {
     (void)ud;
     if (p->stopping || err)
@@ -339,8 +339,7 @@ static int read_config(kt_plugin_t *p, const gr_config_t *cfg, gr_error_t *err)
         return gr_error_set(err, GR_ERR_INVALID,
                             "kafkaTopology.source is required: where the topology files are, "
                             "for example {type: directory, path: ./kafka}");
-    int rc = cc_source_init(&p->source, p->ctx, source, "kafka-topology", "source", &o->files,
-                            err);
+    int rc = cc_source_init(&p->source, p->ctx, source, "kafka-topology", "source", &o->files, err);
     const gr_config_t *include = gr_config_get(cfg, "include");
     if (rc == 0 && include)
         rc = read_globs(include, &o->files.include, err);
@@ -427,9 +426,9 @@ static int kt_init(gr_context_t *ctx, gr_error_t *err)
     static const char *const by_severity[] = {"severity", NULL};
     p->syncs_total = gr_metrics_counter(ctx->metrics, "kafka_topology_syncs_total",
                                         "Kafka topology syncs, by result", by_result);
-    p->sync_seconds = gr_metrics_histogram(ctx->metrics, "kafka_topology_sync_duration_seconds",
-                                           "Time from a sync's start to its stored model", NULL,
-                                           NULL, 0);
+    p->sync_seconds =
+        gr_metrics_histogram(ctx->metrics, "kafka_topology_sync_duration_seconds",
+                             "Time from a sync's start to its stored model", NULL, NULL, 0);
     p->problems = gr_metrics_gauge(ctx->metrics, "kafka_topology_problems",
                                    "Problems found by the last sync, by severity", by_severity);
     p->topics = gr_metrics_gauge(ctx->metrics, "kafka_topology_topics",
@@ -449,8 +448,7 @@ static int kt_init(gr_context_t *ctx, gr_error_t *err)
     /* Last, as a task cannot be removed. */
     if (p->schedule.scope == GR_TASK_GLOBAL) {
         gr_error_t serr = {0};
-        if (gr_scheduler_add(ctx->scheduler, KT_TASK_ID, &p->schedule, kt_sync_task, p, &serr) ==
-            0)
+        if (gr_scheduler_add(ctx->scheduler, KT_TASK_ID, &p->schedule, kt_sync_task, p, &serr) == 0)
             goto scheduled;
         if (serr.code != GR_ERR_UNSUPPORTED)
             return gr_error_set(err, serr.code, "%s", serr.message);

@@ -60,8 +60,8 @@ static int query_int(gr_http_request_t *req, const char *name, long lo, long hi,
     char *end;
     long v = strtol(s, &end, 10);
     if (!*s || *end || v < lo || v > hi) {
-        gr_http_respond_error(req, 400, "%s must be a whole number from %ld to %ld, not '%s'",
-                              name, lo, hi, s);
+        gr_http_respond_error(req, 400, "%s must be a whole number from %ld to %ld, not '%s'", name,
+                              lo, hi, s);
         return -1;
     }
     *out = v;
@@ -78,7 +78,8 @@ static const char *actor_kind(const kafka_topology_t *t, kafka_node_kind_t kind,
     return kind == KAFKA_NODE_PRINCIPAL ? kafka_kind_name(t->principals[idx].kind) : "connector";
 }
 
-/* ---- clusters and graphs ------------------------------------------------------------------------ */
+/* ---- clusters and graphs ------------------------------------------------------------------------
+ */
 
 static void clusters(gr_http_request_t *req, void *ud)
 {
@@ -132,7 +133,8 @@ static void whole_graph(gr_http_request_t *req, void *ud)
     kt_model_graph_respond(p, p->model, NULL, req);
 }
 
-/* ---- topics ------------------------------------------------------------------------------------ */
+/* ---- topics ------------------------------------------------------------------------------------
+ */
 
 static void count_access(const kt_model_t *m, size_t topic, size_t *producers, size_t *consumers)
 {
@@ -277,7 +279,8 @@ static void topic(gr_http_request_t *req, void *ud)
     gr_http_respond_json(req, 200, body);
 }
 
-/* ---- services ---------------------------------------------------------------------------------- */
+/* ---- services ----------------------------------------------------------------------------------
+ */
 
 static void add_actor_edges(const kt_model_t *m, kafka_node_kind_t kind, size_t idx,
                             struct json_object *body)
@@ -327,8 +330,7 @@ static void service(gr_http_request_t *req, void *ud)
     const kafka_principal_t *pr = t ? kafka_topology_principal(t, name) : NULL;
     const kafka_connector_t *cn = t && !pr ? kafka_topology_connector(t, name) : NULL;
     if (!pr && !cn) {
-        gr_http_respond_error(req, 404, "no service, user or connector '%s' in the topology",
-                              name);
+        gr_http_respond_error(req, 404, "no service, user or connector '%s' in the topology", name);
         return;
     }
     struct json_object *body = body_for(m);
@@ -485,8 +487,8 @@ int kt_routes_add(kt_plugin_t *p, gr_error_t *err)
         {"POST", "/refresh", refresh},
     };
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
-        int rc = gr_router_add(p->ctx->router, routes[i].method, routes[i].pattern, routes[i].fn,
-                               p, err);
+        int rc = gr_router_add(p->ctx->router, routes[i].method, routes[i].pattern, routes[i].fn, p,
+                               err);
         if (rc != 0)
             return rc;
     }

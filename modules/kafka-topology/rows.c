@@ -14,8 +14,8 @@
 #include "kafka_plugin.h"
 
 const char *const kt_table_names[KT_TABLES] = {
-    "files", "clusters", "brokers", "topics", "principals",
-    "connectors", "streams_apps", "rights", "edges", "problems",
+    "files",      "clusters",     "brokers", "topics", "principals",
+    "connectors", "streams_apps", "rights",  "edges",  "problems",
 };
 
 enum {
@@ -32,19 +32,19 @@ enum {
 };
 
 static const char *const files_cols[] = {"seq", "path", "format"};
-static const char *const clusters_cols[] = {"seq", "name", "bootstrap", "declared",
+static const char *const clusters_cols[] = {"seq",  "name", "bootstrap", "declared",
                                             "file", "line", "col"};
 static const char *const brokers_cols[] = {"cluster", "seq", "broker_id", "host", "rack"};
 static const char *const topics_cols[] = {
-    "seq",     "cluster",   "name",   "partitions", "replication_factor",
-    "config",  "project",   "data_type", "format",  "file",
-    "line",    "col",       "rf_line", "rf_col"};
-static const char *const principals_cols[] = {"seq",  "name", "principal", "kind",
-                                              "declared", "file", "line", "col"};
-static const char *const connectors_cols[] = {"seq", "name", "principal", "class",
+    "seq",    "cluster", "name",      "partitions", "replication_factor",
+    "config", "project", "data_type", "format",     "file",
+    "line",   "col",     "rf_line",   "rf_col"};
+static const char *const principals_cols[] = {"seq",      "name", "principal", "kind",
+                                              "declared", "file", "line",      "col"};
+static const char *const connectors_cols[] = {"seq",  "name", "principal", "class",
                                               "file", "line", "col"};
-static const char *const apps_cols[] = {"seq", "application_id", "principal", "file", "line",
-                                        "col"};
+static const char *const apps_cols[] = {"seq",  "application_id", "principal",
+                                        "file", "line",           "col"};
 static const char *const rights_cols[] = {"seq",   "owner_kind", "owner", "access", "pattern",
                                           "topic", "cluster",    "file",  "line",   "col"};
 static const char *const edges_cols[] = {"seq",   "from_kind",     "from_name", "access", "cluster",
@@ -348,8 +348,7 @@ static kafka_format_t format_of(const char *name)
 static kafka_kind_t kind_of(const char *name)
 {
     static const kafka_kind_t kinds[] = {KAFKA_KIND_APPLICATION, KAFKA_KIND_STREAMS,
-                                         KAFKA_KIND_CONNECT, KAFKA_KIND_USER,
-                                         KAFKA_KIND_PLATFORM};
+                                         KAFKA_KIND_CONNECT, KAFKA_KIND_USER, KAFKA_KIND_PLATFORM};
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
         if (name && strcmp(name, kafka_kind_name(kinds[i])) == 0)
             return kinds[i];
@@ -553,8 +552,8 @@ static void restore_links(restore_t *rs)
         const char *sev = col_str(row, 3);
         kafka_problem_t p = {
             .pos = col_pos(row, 0),
-            .severity = sev && strcmp(sev, "warning") == 0 ? KAFKA_SEVERITY_WARNING
-                                                           : KAFKA_SEVERITY_ERROR,
+            .severity =
+                sev && strcmp(sev, "warning") == 0 ? KAFKA_SEVERITY_WARNING : KAFKA_SEVERITY_ERROR,
             .check = col_str(row, 4),
             .message = col_str(row, 5),
         };

@@ -203,8 +203,7 @@ static void save_begun(gr_db_tx_t *tx, const gr_db_error_t *err, void *ud)
 }
 
 void kt_store_save(kt_plugin_t *p, const kt_rows_t *rows, const char *location_prefix,
-                   const char *revision, kt_status_make_fn make, kt_saved_fn cb,
-                   void *user_data)
+                   const char *revision, kt_status_make_fn make, kt_saved_fn cb, void *user_data)
 {
     save_t *s = gr_xcalloc(1, sizeof *s);
     *s = (save_t){.p = p, .rows = rows, .make = make, .cb = cb, .user_data = user_data};

@@ -19,7 +19,7 @@ typedef struct kt_run {
     int64_t start_wall_ms;
     uint64_t start_mono_ms;
     uint64_t fetch_ms, parse_ms, prepare_ms; /* step durations */
-    uv_timer_t watch;            /* polls gr_task_cancelled */
+    uv_timer_t watch;                        /* polls gr_task_cancelled */
     int cancelled;
     struct json_object *previous; /* the status saved last, or NULL */
     char *root;
@@ -68,8 +68,7 @@ static struct json_object *status_document(kt_run_t *run)
     struct json_object *timings = json_object_new_object();
     json_object_object_add(timings, "fetchMs", json_object_new_int64((int64_t)run->fetch_ms));
     json_object_object_add(timings, "parseMs", json_object_new_int64((int64_t)run->parse_ms));
-    json_object_object_add(timings, "prepareMs",
-                           json_object_new_int64((int64_t)run->prepare_ms));
+    json_object_object_add(timings, "prepareMs", json_object_new_int64((int64_t)run->prepare_ms));
     if (run->status == 0)
         json_object_object_add(timings, "storeMs",
                                json_object_new_int64((int64_t)(total - run->fetch_ms -
@@ -93,8 +92,8 @@ static struct json_object *status_document(kt_run_t *run)
     json_object_object_add(counts, "rights", int_of(t ? t->nrefs : 0));
     json_object_object_add(counts, "edges", int_of(t ? t->nedges : 0));
     json_object_object_add(counts, "problems", int_of(t ? t->nproblems : 0));
-    json_object_object_add(
-        counts, "errors", int_of(t ? kafka_topology_count_problems(t, KAFKA_SEVERITY_ERROR) : 0));
+    json_object_object_add(counts, "errors",
+                           int_of(t ? kafka_topology_count_problems(t, KAFKA_SEVERITY_ERROR) : 0));
     json_object_object_add(
         counts, "warnings",
         int_of(t ? kafka_topology_count_problems(t, KAFKA_SEVERITY_WARNING) : 0));
@@ -113,10 +112,9 @@ static struct json_object *status_document(kt_run_t *run)
                                    : gr_xstrdup(pr->pos.file ? pr->pos.file : "");
         json_object_object_add(o, "where", json_object_new_string(where));
         free(where);
-        json_object_object_add(o, "severity",
-                               json_object_new_string(pr->severity == KAFKA_SEVERITY_ERROR
-                                                          ? "error"
-                                                          : "warning"));
+        json_object_object_add(
+            o, "severity",
+            json_object_new_string(pr->severity == KAFKA_SEVERITY_ERROR ? "error" : "warning"));
         json_object_object_add(o, "check", json_object_new_string(pr->check));
         json_object_object_add(o, "message", json_object_new_string(pr->message));
         json_object_array_add(problems, o);
@@ -208,9 +206,8 @@ static void stored(kt_plugin_t *p, uint64_t generation, const gr_error_t *err, v
                 "clusters, %zu topics, %zu principals, %zu edges, %zu problems; generation %llu",
                 run->collect.files, (unsigned long long)(gr_now_ms() - run->start_mono_ms),
                 (unsigned long long)run->fetch_ms, (unsigned long long)run->parse_ms,
-                (unsigned long long)run->prepare_ms,
-                t->nclusters, t->ntopics, t->nprincipals, t->nedges, t->nproblems,
-                (unsigned long long)generation);
+                (unsigned long long)run->prepare_ms, t->nclusters, t->ntopics, t->nprincipals,
+                t->nedges, t->nproblems, (unsigned long long)generation);
     run->model->pub.generation = generation;
     run->model->synced_wall_ms = cc_wall_ms();
     kt_plugin_publish(p, kt_model_ref(run->model));
@@ -273,8 +270,7 @@ static void on_fetched(cc_source_t *src, int status, const char *message, const 
         run_fail(run, err.code, err.message);
 }
 
-static void on_previous(kt_plugin_t *p, struct json_object *status, const gr_error_t *err,
-                        void *ud)
+static void on_previous(kt_plugin_t *p, struct json_object *status, const gr_error_t *err, void *ud)
 {
     kt_run_t *run = ud;
     /* Without the previous document the run still goes on; only

@@ -184,9 +184,9 @@ static int provider_init(fx_t *fx, provider_t *pv, const char *id, const char *s
     /* As the provider builds it (module.c). */
     char *work_dir = gr_xasprintf("central-config/%s", id);
     char *label = gr_xasprintf("provider %s", id);
-    int rc = cc_source_init(&p->source, &fx->ctx,
-                            gr_config_get(gr_config_doc_root(pv->doc), "source"), work_dir, label,
-                            &p->select, err);
+    int rc =
+        cc_source_init(&p->source, &fx->ctx, gr_config_get(gr_config_doc_root(pv->doc), "source"),
+                       work_dir, label, &p->select, err);
     free(work_dir);
     free(label);
     return rc;

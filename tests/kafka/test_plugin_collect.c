@@ -112,7 +112,8 @@ TEST(test_globs_formats_and_relative_paths)
     CHECK(kafka_topology_topic(t, "my-cluster", "my-topic") != NULL);
     CHECK(kafka_topology_topic(t, NULL, "legacy.events") != NULL);
     CHECK(kafka_topology_topic(t, NULL, "draft") == NULL);
-    const kafka_topic_t *foo = kafka_topology_topic(t, NULL, "context.company.env.source.projectA.foo");
+    const kafka_topic_t *foo =
+        kafka_topology_topic(t, NULL, "context.company.env.source.projectA.foo");
     REQUIRE(foo);
     CHECK_STR(foo->pos.file, "julie/descriptor.yaml");
     kt_collect_free(&c);

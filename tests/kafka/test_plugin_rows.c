@@ -154,8 +154,8 @@ TEST(test_rows_hold_every_element)
 
 static int is_int_column(const char *name)
 {
-    static const char *const ints[] = {"line", "col", "rf_line", "rf_col", "partitions",
-                                       "replication_factor", "broker_id", NULL};
+    static const char *const ints[] = {
+        "line", "col", "rf_line", "rf_col", "partitions", "replication_factor", "broker_id", NULL};
     for (size_t i = 0; ints[i]; i++)
         if (strcmp(name, ints[i]) == 0)
             return 1;
@@ -262,8 +262,8 @@ TEST(test_restore_refuses_an_inconsistent_model)
     const char *json[KT_TABLES] = {
         "[]", "[[\"prod\",null,false,null,null,null]]", "[]",
         /* a topic of a cluster nobody stored */
-        "[[\"dev\",\"orders\",null,null,{},null,null,\"plain\",null,null,null,null,null]]",
-        "[]", "[]", "[]", "[]", "[]", "[]"};
+        "[[\"dev\",\"orders\",null,null,{},null,null,\"plain\",null,null,null,null,null]]", "[]",
+        "[]", "[]", "[]", "[]", "[]"};
     gr_error_t err = {0};
     CHECK(kt_rows_restore(json, NULL, &err) == NULL);
     CHECK_CONTAINS(err.message, "topics row 0");
