@@ -167,7 +167,6 @@ struct kt_plugin {
     kafka_topology_api_t api; /* the extension point */
     kafka_listener_t *listeners;
     int refs; /* one for the plugin until shutdown, one per listener, run, request */
-    int initialised;
     int stopping;
 
     cc_source_t source;

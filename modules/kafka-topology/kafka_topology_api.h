@@ -72,9 +72,10 @@ typedef struct kafka_topology_api {
     void (*report)(kafka_listener_t *listener, struct json_object *status);
 } kafka_topology_api_t;
 
-/* Starts calling fn with every new model (and at once, on a later loop
- * turn, with the current one when there is one).  NULL with err filled on
- * an API version this module does not speak. */
+/* Starts calling fn with every new model.  Call it from init: a listener
+ * inits before the plugin, so it sees the first model (the stored one, or
+ * the first sync's).  NULL with err filled on an API version this module
+ * does not speak. */
 static inline kafka_listener_t *kafka_topology_listen(const kafka_topology_api_t *api,
                                                       kafka_snapshot_fn fn, void *user_data,
                                                       gr_error_t *err)

@@ -420,7 +420,6 @@ static int kt_init(gr_context_t *ctx, gr_error_t *err)
         kt_plugin_unref(p);
         return rc;
     }
-    p->initialised = 1;
 
     static const char *const by_result[] = {"result", NULL};
     static const char *const by_severity[] = {"severity", NULL};
