@@ -25,6 +25,7 @@ runs=${3:-5}
 seconds=${BENCH_SECONDS:-5}
 connections=${BENCH_CONNECTIONS:-8}
 layouts=${BENCH_LAYOUTS:-gitops-1file gitops-split julieops-50 strimzi-1file plain-1file}
+GR_DEPS_EXTRA="wrk" scripts/install-deps.sh
 if [ ! -f "$build/CMakeCache.txt" ]; then
   cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGR_BUILD_TESTS=OFF >/dev/null
 fi
