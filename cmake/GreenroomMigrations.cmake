@@ -16,10 +16,20 @@ function(greenroom_module_migrations target dir)
   file(GLOB sql_files CONFIGURE_DEPENDS ${dir}/*.sql)
   string(MAKE_C_IDENTIFIER "${target}" cname)
   set(out ${CMAKE_CURRENT_BINARY_DIR}/${target}_migrations.c)
+  # The list of files is a dependency too, so removing or renaming a
+  # migration regenerates the array (file timestamps alone would not).
+  set(list_file ${CMAKE_CURRENT_BINARY_DIR}/${target}_migrations.list)
+  set(list_text "${sql_files}")
+  if(EXISTS ${list_file})
+    file(READ ${list_file} old_list_text)
+  endif()
+  if(NOT "${old_list_text}" STREQUAL "${list_text}")
+    file(WRITE ${list_file} "${list_text}")
+  endif()
   add_custom_command(OUTPUT ${out}
     COMMAND ${CMAKE_COMMAND} -DDIR=${dir} -DOUT=${out} -DNAME=${cname}
             -P ${GR_MIGRATIONS_SCRIPT}
-    DEPENDS ${sql_files} ${GR_MIGRATIONS_SCRIPT}
+    DEPENDS ${sql_files} ${list_file} ${GR_MIGRATIONS_SCRIPT}
     COMMENT "Compiling the migrations of ${target}"
     VERBATIM)
   target_sources(${target} PRIVATE ${out})
