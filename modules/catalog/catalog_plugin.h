@@ -88,6 +88,27 @@ void catalog_prepare_entity(catalog_prepared_t *out, struct json_object *entity,
                             const char *location, const char *source_path, uint32_t source_line);
 void catalog_prepared_free(catalog_prepared_t *p);
 
+/* ---- stitching the written entities (stitch.c) ----------------------------- */
+
+/* What the catalog stores for a written entity besides its prepared parts. */
+typedef struct catalog_stitched {
+    char *final_entity;         /* body with its "relations" list added */
+    catalog_search_rows_t rows; /* its relations.<type> search rows */
+} catalog_stitched_t;
+
+/* Fills out[i] for written[i] (sorted by ref, no duplicates).  An entity's
+ * relations are those of every written entity whose source is its ref, and
+ * the rows of `external` (source, type, target: nexternal triples, the
+ * relations stored entities imply for the written ones) whose source is
+ * its ref; the same relation twice is listed once, sorted by type then
+ * target, bytewise.  Pushes onto `others` (when not NULL) each ref that is
+ * not written but is the source of a written entity's relation: its list
+ * changed, and the caller re-stitches it.  Safe on a worker thread. */
+void catalog_stitch_build(catalog_prepared_t *const *written, size_t nwritten,
+                          const char *const *external, size_t nexternal, catalog_stitched_t *out,
+                          gr_strvec_t *others);
+void catalog_stitched_free(catalog_stitched_t *s);
+
 /* ---- filters and SQL text (filter.c) --------------------------------------- */
 
 /* One condition: key=value[,value...] (any of the values), or key alone

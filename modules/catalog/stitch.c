@@ -1,0 +1,140 @@
+/* modules/catalog/stitch.c: the relations lists of the entities a mutation
+ * writes, built on a worker thread so the database only has to store them.
+ *
+ * An entity's list is every relation whose source is its ref, whichever
+ * entity implied it: its own spec, the specs of the other entities written
+ * with it, and the entities already stored (read back by the caller).  The
+ * same relation implied twice is listed once; the list is sorted by type
+ * then target, bytewise, as the database's stitching (COLLATE "C") sorts
+ * the lists of the entities it re-stitches itself. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "catalog_plugin.h"
+
+typedef struct rel_view {
+    const char *source, *type, *target;
+} rel_view_t;
+
+static int cmp_view(const void *a, const void *b)
+{
+    const rel_view_t *x = a, *y = b;
+    int c = strcmp(x->source, y->source);
+    if (c == 0)
+        c = strcmp(x->type, y->type);
+    return c ? c : strcmp(x->target, y->target);
+}
+
+/* The index of the written entity called ref, or -1. */
+static long find_written(catalog_prepared_t *const *written, size_t n, const char *ref)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(written[mid]->ref, ref);
+        if (c == 0)
+            return (long)mid;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return -1;
+}
+
+static void rows_push(catalog_search_rows_t *rows, char *key, char *value, char *original)
+{
+    if (rows->len == rows->cap) {
+        rows->cap = rows->cap ? rows->cap * 2 : 8;
+        rows->items = gr_xrealloc(rows->items, rows->cap * sizeof *rows->items);
+    }
+    rows->items[rows->len++] = (catalog_search_row_t){key, value, original};
+}
+
+/* body with ',"relations":<rels>}' in place of its closing brace. */
+static char *final_entity(const char *body, const char *rels, size_t rels_len)
+{
+    static const char mid[] = ",\"relations\":";
+    size_t body_len = strlen(body);
+    size_t keep = body_len ? body_len - 1 : 0;
+    char *out = gr_xmalloc(keep + sizeof mid - 1 + rels_len + 2);
+    memcpy(out, body, keep);
+    memcpy(out + keep, mid, sizeof mid - 1);
+    memcpy(out + keep + sizeof mid - 1, rels, rels_len);
+    memcpy(out + keep + sizeof mid - 1 + rels_len, "}", 2);
+    return out;
+}
+
+/* The list of the relations views[lo, hi) (one source, sorted, unique) and
+ * their relations.<type> search rows. */
+static void stitch_one(const catalog_prepared_t *p, const rel_view_t *views, size_t lo, size_t hi,
+                       catalog_stitched_t *out, gr_buf_t *rels)
+{
+    gr_buf_reset(rels);
+    gr_buf_append(rels, "[", 1);
+    for (size_t i = lo; i < hi; i++) {
+        if (i > lo)
+            gr_buf_append(rels, ",", 1);
+        gr_buf_puts(rels, "{\"type\":");
+        gr_buf_json_string(rels, views[i].type);
+        gr_buf_puts(rels, ",\"targetRef\":");
+        gr_buf_json_string(rels, views[i].target);
+        gr_buf_append(rels, "}", 1);
+
+        char *type = catalog_lower(views[i].type);
+        rows_push(&out->rows, gr_xasprintf("relations.%s", type), catalog_lower(views[i].target),
+                  gr_xstrdup(views[i].target));
+        free(type);
+    }
+    gr_buf_append(rels, "]", 1);
+    out->final_entity = final_entity(p->body, rels->data, rels->len);
+}
+
+void catalog_stitch_build(catalog_prepared_t *const *written, size_t nwritten,
+                          const char *const *external, size_t nexternal, catalog_stitched_t *out,
+                          gr_strvec_t *others)
+{
+    size_t n = nexternal;
+    for (size_t i = 0; i < nwritten; i++)
+        n += written[i]->relations.len;
+    rel_view_t *views = gr_xmalloc((n ? n : 1) * sizeof *views);
+    size_t k = 0;
+    for (size_t i = 0; i < nwritten; i++)
+        for (size_t j = 0; j < written[i]->relations.len; j++) {
+            const catalog_relation_t *r = &written[i]->relations.items[j];
+            views[k++] = (rel_view_t){r->source, r->type, r->target};
+        }
+    for (size_t i = 0; i < nexternal; i++)
+        views[k++] = (rel_view_t){external[3 * i], external[3 * i + 1], external[3 * i + 2]};
+    qsort(views, n, sizeof *views, cmp_view);
+    /* Drop duplicates: the same relation implied by both of its ends. */
+    size_t u = 0;
+    for (size_t i = 0; i < n; i++)
+        if (u == 0 || cmp_view(&views[u - 1], &views[i]) != 0)
+            views[u++] = views[i];
+
+    memset(out, 0, nwritten * sizeof *out);
+    gr_buf_t rels = {0};
+    for (size_t lo = 0, hi; lo < u; lo = hi) {
+        for (hi = lo + 1; hi < u && strcmp(views[hi].source, views[lo].source) == 0; hi++)
+            ;
+        long w = find_written(written, nwritten, views[lo].source);
+        if (w >= 0)
+            stitch_one(written[w], views, lo, hi, &out[w], &rels);
+        else if (others)
+            gr_strvec_push(others, views[lo].source);
+    }
+    /* Written entities without a single relation. */
+    for (size_t i = 0; i < nwritten; i++)
+        if (!out[i].final_entity)
+            out[i].final_entity = final_entity(written[i]->body, "[]", 2);
+    gr_buf_free(&rels);
+    free(views);
+}
+
+void catalog_stitched_free(catalog_stitched_t *s)
+{
+    free(s->final_entity);
+    catalog_search_rows_free(&s->rows);
+    *s = (catalog_stitched_t){0};
+}
