@@ -92,8 +92,12 @@ void catalog_prepared_free(catalog_prepared_t *p);
 
 /* What the catalog stores for a written entity besides its prepared parts. */
 typedef struct catalog_stitched {
-    char *final_entity;         /* body with its "relations" list added */
-    catalog_search_rows_t rows; /* its relations.<type> search rows */
+    char *final_entity; /* body with its "relations" list added */
+    /* Its relations.<type> search rows: nrows (key, value, original value)
+     * triples, pointing into `strings`. */
+    const char **rows;
+    size_t nrows;
+    char *strings;
 } catalog_stitched_t;
 
 /* Fills out[i] for written[i] (sorted by ref, no duplicates).  An entity's

@@ -42,15 +42,6 @@ static long find_written(catalog_prepared_t *const *written, size_t n, const cha
     return -1;
 }
 
-static void rows_push(catalog_search_rows_t *rows, char *key, char *value, char *original)
-{
-    if (rows->len == rows->cap) {
-        rows->cap = rows->cap ? rows->cap * 2 : 8;
-        rows->items = gr_xrealloc(rows->items, rows->cap * sizeof *rows->items);
-    }
-    rows->items[rows->len++] = (catalog_search_row_t){key, value, original};
-}
-
 /* body with ',"relations":<rels>}' in place of its closing brace. */
 static char *final_entity(const char *body, const char *rels, size_t rels_len)
 {
@@ -65,29 +56,64 @@ static char *final_entity(const char *body, const char *rels, size_t rels_len)
     return out;
 }
 
+/* A JSON string; refs and relation types seldom need an escape. */
+static void json_string(gr_buf_t *b, const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p < 0x20 || *p == '"' || *p == '\\') {
+            gr_buf_json_string(b, s);
+            return;
+        }
+    gr_buf_append(b, "\"", 1);
+    gr_buf_puts(b, s);
+    gr_buf_append(b, "\"", 1);
+}
+
+static char *lower_into(char *out, const char *s)
+{
+    for (; *s; s++)
+        *out++ = (*s >= 'A' && *s <= 'Z') ? (char)(*s - 'A' + 'a') : *s;
+    *out++ = '\0';
+    return out;
+}
+
 /* The list of the relations views[lo, hi) (one source, sorted, unique) and
- * their relations.<type> search rows. */
+ * their relations.<type> search rows, whose strings share one block. */
 static void stitch_one(const catalog_prepared_t *p, const rel_view_t *views, size_t lo, size_t hi,
                        catalog_stitched_t *out, gr_buf_t *rels)
 {
+    static const char prefix[] = "relations.";
+    size_t n = hi - lo, bytes = 0;
     gr_buf_reset(rels);
     gr_buf_append(rels, "[", 1);
     for (size_t i = lo; i < hi; i++) {
         if (i > lo)
             gr_buf_append(rels, ",", 1);
         gr_buf_puts(rels, "{\"type\":");
-        gr_buf_json_string(rels, views[i].type);
+        json_string(rels, views[i].type);
         gr_buf_puts(rels, ",\"targetRef\":");
-        gr_buf_json_string(rels, views[i].target);
+        json_string(rels, views[i].target);
         gr_buf_append(rels, "}", 1);
-
-        char *type = catalog_lower(views[i].type);
-        rows_push(&out->rows, gr_xasprintf("relations.%s", type), catalog_lower(views[i].target),
-                  gr_xstrdup(views[i].target));
-        free(type);
+        bytes += sizeof prefix + strlen(views[i].type) + 2 * (strlen(views[i].target) + 1);
     }
     gr_buf_append(rels, "]", 1);
     out->final_entity = final_entity(p->body, rels->data, rels->len);
+
+    out->rows = gr_xmalloc(3 * n * sizeof *out->rows);
+    out->strings = gr_xmalloc(bytes);
+    out->nrows = n;
+    char *w = out->strings;
+    for (size_t i = lo, k = 0; i < hi; i++, k += 3) {
+        out->rows[k] = w;
+        memcpy(w, prefix, sizeof prefix - 1);
+        w = lower_into(w + sizeof prefix - 1, views[i].type);
+        out->rows[k + 1] = w;
+        w = lower_into(w, views[i].target);
+        out->rows[k + 2] = w;
+        size_t len = strlen(views[i].target) + 1;
+        memcpy(w, views[i].target, len);
+        w += len;
+    }
 }
 
 void catalog_stitch_build(catalog_prepared_t *const *written, size_t nwritten,
@@ -135,6 +161,7 @@ void catalog_stitch_build(catalog_prepared_t *const *written, size_t nwritten,
 void catalog_stitched_free(catalog_stitched_t *s)
 {
     free(s->final_entity);
-    catalog_search_rows_free(&s->rows);
+    free(s->rows);
+    free(s->strings);
     *s = (catalog_stitched_t){0};
 }

@@ -150,14 +150,20 @@ static void send(run_t *r, const char *sql, int nparams, const char *const *para
     gr_db_tx_query(r->tx, sql, nparams, params, on_step, r);
 }
 
-static void send_copy(run_t *r, const char *table, const char *const *columns, size_t ncolumns,
-                      const char *const *values, size_t nrows)
+/* types NULL: the text format (a column whose type has no binary form in
+ * gr_db_copy_binary); otherwise the binary one, which the server loads
+ * without parsing text. */
+static void send_copy(run_t *r, const char *table, const char *const *columns, const int *types,
+                      size_t ncolumns, const char *const *values, size_t nrows)
 {
     if (nrows == 0)
         return;
     label(r, "COPY %.*s: %zu rows", table, nrows);
     r->pending++;
-    gr_db_tx_copy(r->tx, table, columns, ncolumns, values, nrows, on_step, r);
+    if (types)
+        gr_db_tx_copy_binary(r->tx, table, columns, types, ncolumns, values, nrows, on_step, r);
+    else
+        gr_db_tx_copy(r->tx, table, columns, ncolumns, values, nrows, on_step, r);
 }
 
 static void on_rolled_back(const gr_db_error_t *err, void *ud)
@@ -185,6 +191,10 @@ static void on_committed(const gr_db_error_t *err, void *ud)
 static const char *const added_columns[] = {
     "uid",  "ref",          "kind",     "namespace", "name",        "etag",
     "body", "final_entity", "provider", "location",  "source_path", "source_line"};
+static const int added_types[] = {
+    GR_DB_COPY_UUID, GR_DB_COPY_TEXT, GR_DB_COPY_TEXT, GR_DB_COPY_TEXT,
+    GR_DB_COPY_TEXT, GR_DB_COPY_TEXT, GR_DB_COPY_TEXT, GR_DB_COPY_TEXT,
+    GR_DB_COPY_TEXT, GR_DB_COPY_TEXT, GR_DB_COPY_TEXT, GR_DB_COPY_INT4};
 #define ADDED_NCOLUMNS (sizeof added_columns / sizeof added_columns[0])
 /* An updated entity keeps its creation time. */
 static const char *const updated_columns[] = {
@@ -196,6 +206,10 @@ static const char *const updated_columns[] = {
 static const char *const relation_columns[] = {"originating_uid", "source_ref", "type",
                                                "target_ref"};
 static const char *const search_columns[] = {"entity_uid", "key", "value", "original_value"};
+/* Both tables: a uuid, then three texts. */
+static const int uuid_texts_types[] = {GR_DB_COPY_UUID, GR_DB_COPY_TEXT, GR_DB_COPY_TEXT,
+                                       GR_DB_COPY_TEXT};
+static const int uuid_text_types[] = {GR_DB_COPY_UUID, GR_DB_COPY_TEXT};
 static const char *const ref_columns[] = {"ref"};
 static const char *const written_columns[] = {"uid", "ref"};
 
@@ -283,7 +297,7 @@ static void phase_store(run_t *r)
         return;
     size_t nadded = 0, nupdated = 0, nsearch = 0;
     for (size_t w = 0; w < r->nwritten; w++)
-        nsearch += r->stitched[w].rows.len;
+        nsearch += r->stitched[w].nrows;
     const char **added = gr_xcalloc(r->nwritten * ADDED_NCOLUMNS + 1, sizeof *added);
     const char **updated = gr_xcalloc(r->nwritten * UPDATED_NCOLUMNS + 1, sizeof *updated);
     const char **search = gr_xcalloc(nsearch * 4 + 1, sizeof *search);
@@ -308,16 +322,16 @@ static void phase_store(run_t *r)
             memcpy(&added[nadded++ * ADDED_NCOLUMNS], row, ADDED_NCOLUMNS * sizeof *row);
         else
             memcpy(&updated[nupdated++ * UPDATED_NCOLUMNS], row, sizeof row);
-        for (size_t k = 0; k < st->rows.len; k++) {
+        for (size_t k = 0; k < st->nrows; k++) {
             search[sr++] = p->uid;
-            search[sr++] = st->rows.items[k].key;
-            search[sr++] = st->rows.items[k].value;
-            search[sr++] = st->rows.items[k].original;
+            search[sr++] = st->rows[3 * k];
+            search[sr++] = st->rows[3 * k + 1];
+            search[sr++] = st->rows[3 * k + 2];
         }
     }
-    send_copy(r, "entities", added_columns, ADDED_NCOLUMNS, added, nadded);
-    send_copy(r, "entities", updated_columns, UPDATED_NCOLUMNS, updated, nupdated);
-    send_copy(r, "search", search_columns, 4, search, nsearch);
+    send_copy(r, "entities", added_columns, added_types, ADDED_NCOLUMNS, added, nadded);
+    send_copy(r, "entities", updated_columns, NULL, UPDATED_NCOLUMNS, updated, nupdated);
+    send_copy(r, "search", search_columns, uuid_texts_types, 4, search, nsearch);
     /* The values were copied by the calls above. */
     free(added);
     free(updated);
@@ -326,7 +340,7 @@ static void phase_store(run_t *r)
 
     /* Entities not written whose relations changed: the sources of the
      * relations removed (phase 2) and of the relations added (stitching). */
-    send_copy(r, "stitch", ref_columns, 1, (const char *const *)r->others.items, r->others.len);
+    send_copy(r, "stitch", ref_columns, NULL, 1, (const char *const *)r->others.items, r->others.len);
     send(r, "ANALYZE stitch", 0, NULL);
     send(r, SQL_STITCHED, 0, NULL);
     send(r, SQL_RESTITCH, 0, NULL);
@@ -465,7 +479,7 @@ static void phase_clear(run_t *r)
 
     const char *provider = a->provider;
     send(r, "CREATE TEMP TABLE written (uid uuid, ref text) ON COMMIT DROP", 0, NULL);
-    send_copy(r, "written", written_columns, 2, keys, r->nwritten);
+    send_copy(r, "written", written_columns, uuid_text_types, 2, keys, r->nwritten);
     send(r, "ANALYZE written", 0, NULL);
     send(r, "CREATE TEMP TABLE gone (uid uuid, ref text, removed boolean) ON COMMIT DROP", 0,
          NULL);
@@ -491,8 +505,8 @@ static void phase_clear(run_t *r)
         send(r, "DROP INDEX search_key_value_idx", 0, NULL);
     if (r->rebuild_relations)
         send(r, "DROP INDEX relations_source_idx", 0, NULL);
-    send_copy(r, "relations", relation_columns, 4, rels, nrel);
-    send_copy(r, "search", search_columns, 4, search, nsearch);
+    send_copy(r, "relations", relation_columns, uuid_texts_types, 4, rels, nrel);
+    send_copy(r, "search", search_columns, uuid_texts_types, 4, search, nsearch);
     /* The values were copied by the calls above. */
     free(keys);
     free(rels);
@@ -597,7 +611,7 @@ static void phase_classify(gr_db_tx_t *tx, const gr_db_error_t *err, void *ud)
     send(r, "SET LOCAL synchronous_commit = off", 0, NULL);
     send(r, "CREATE TEMP TABLE stage_keys (ref text PRIMARY KEY, etag text) ON COMMIT DROP", 0,
          NULL);
-    send_copy(r, "stage_keys", key_columns, 2, keys, a->nitems);
+    send_copy(r, "stage_keys", key_columns, NULL, 2, keys, a->nitems);
     send(r, "ANALYZE stage_keys", 0, NULL);
     if (!a->full) {
         send(r, "CREATE TEMP TABLE stage_removed (ref text PRIMARY KEY) ON COMMIT DROP", 0, NULL);
@@ -606,7 +620,7 @@ static void phase_classify(gr_db_tx_t *tx, const gr_db_error_t *err, void *ud)
         for (size_t i = 0; i < a->removed_refs.len; i++)
             if (!gr_strvec_contains(&unique, a->removed_refs.items[i]))
                 gr_strvec_push(&unique, a->removed_refs.items[i]);
-        send_copy(r, "stage_removed", ref_columns, 1, (const char *const *)unique.items,
+        send_copy(r, "stage_removed", ref_columns, NULL, 1, (const char *const *)unique.items,
                   unique.len);
         gr_strvec_free(&unique);
     }
