@@ -29,6 +29,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <uv.h>
+
 #include "catalog_plugin.h"
 
 /* An arbitrary constant naming the catalog's mutation lock. */
@@ -62,6 +64,22 @@ typedef struct run {
      * the load instead of being kept up to date row by row. */
     int64_t search_table_bytes, relations_table_bytes;
     int rebuild_search, rebuild_relations;
+    /* Phase 2 sent its loads; phase 3 finished; the commit or rollback was
+     * sent (nothing more may be). */
+    int loaded, stitched_all, closing;
+    /* The bulk loads not sent yet, in order (see load_pump), and what runs
+     * once they all are. */
+    struct load {
+        const char *table;
+        const char *const *columns;
+        const int *types; /* NULL: the text format */
+        size_t ncolumns;
+        const char **values; /* owned array; the strings belong to the items */
+        size_t nrows, sent, slice;
+    } loads[4];
+    size_t nloads, load_head;
+    void (*after_loads)(struct run *);
+    char (*lines)[16]; /* the written entities' source lines, as text */
     /* What each statement in flight is, in sending order, for the debug
      * log of how long each step took. */
     gr_strvec_t labels;
@@ -88,6 +106,9 @@ static void run_finish(run_t *r)
         catalog_stitched_free(&r->stitched[i]);
     free(r->stitched);
     free(r->written);
+    for (size_t i = r->load_head; i < r->nloads; i++)
+        free(r->loads[i].values);
+    free(r->lines);
     gr_strvec_free(&r->external);
     gr_strvec_free(&r->others);
     gr_strvec_free(&r->labels);
@@ -143,7 +164,7 @@ static void on_step(const gr_db_result_t *res, const gr_db_error_t *err, void *u
     step_done(r);
 }
 
-static void send(run_t *r, const char *sql, int nparams, const char *const *params)
+static void send_sql(run_t *r, const char *sql, int nparams, const char *const *params)
 {
     label(r, "%.*s (%zu)", sql, (size_t)nparams);
     r->pending++;
@@ -232,20 +253,23 @@ static const char SQL_GONE_DELTA[] =
 static const char SQL_EXTERNAL[] = "SELECT r.source_ref, r.type, r.target_ref FROM relations r "
                                    "JOIN written w ON w.ref = r.source_ref";
 
-/* The relations list of every entity that was not written but whose list
- * may have changed, built once, set-wise: [{"type","targetRef"}] sorted
- * bytewise as stitch.c sorts the written ones, duplicates (the same
- * relation from two entities) merged. */
+/* The relations list of every stored entity that was not written but
+ * whose list may have changed, built once, set-wise: [{"type","targetRef"}]
+ * sorted bytewise as stitch.c sorts the written ones, duplicates (the same
+ * relation from two entities) merged.  Refs nobody defines are left out
+ * first, which on a first sync leaves nothing to read. */
 static const char SQL_STITCHED[] =
     "CREATE TEMP TABLE stitched ON COMMIT DROP AS "
-    "SELECT t.ref, coalesce(x.rels, '[]') AS rels FROM (SELECT DISTINCT s.ref FROM stitch s "
-    "WHERE NOT EXISTS (SELECT 1 FROM written w WHERE w.ref = s.ref)) t "
+    "WITH t AS MATERIALIZED (SELECT DISTINCT s.ref FROM stitch s "
+    "WHERE NOT EXISTS (SELECT 1 FROM written w WHERE w.ref = s.ref) "
+    "AND EXISTS (SELECT 1 FROM entities e WHERE e.ref = s.ref)) "
+    "SELECT t.ref, coalesce(x.rels, '[]') AS rels FROM t "
     "LEFT JOIN (SELECT d.source_ref, '[' || string_agg('{\"type\":' || to_json(d.type) || "
     "',\"targetRef\":' || to_json(d.target_ref) || '}', ',' "
     "ORDER BY d.type COLLATE \"C\", d.target_ref COLLATE \"C\") || ']' AS rels "
     "FROM (SELECT DISTINCT r.source_ref, r.type, r.target_ref FROM relations r "
-    "WHERE r.source_ref IN (SELECT ref FROM stitch)) d GROUP BY d.source_ref) x "
-    "ON x.source_ref = t.ref";
+    "WHERE EXISTS (SELECT 1 FROM t) AND r.source_ref IN (SELECT ref FROM t)) d "
+    "GROUP BY d.source_ref) x ON x.source_ref = t.ref";
 
 /* final_entity is body with "relations" added before its closing brace:
  * body is canonical JSON of an object with at least apiVersion and kind. */
@@ -256,9 +280,13 @@ static const char SQL_RESTITCH[] =
     "FROM stitched st WHERE e.ref = st.ref AND "
     "e.final_entity IS DISTINCT FROM " FINAL_ENTITY("e.body", "st.rels");
 
+/* The search table has no index on entity_uid: the first condition, a
+ * one-time check, saves scanning it when no stored entity needs it (a
+ * first sync, where the only sources left are refs nobody defines). */
 static const char SQL_RELATION_SEARCH_DELETE[] =
-    "DELETE FROM search s USING entities e, stitched st WHERE e.ref = st.ref AND "
-    "s.entity_uid = e.uid AND s.key LIKE 'relations.%'";
+    "DELETE FROM search s USING entities e, stitched st WHERE "
+    "EXISTS (SELECT 1 FROM stitched x JOIN entities y ON y.ref = x.ref) AND "
+    "e.ref = st.ref AND s.entity_uid = e.uid AND s.key LIKE 'relations.%'";
 static const char SQL_RELATION_SEARCH_INSERT[] =
     "INSERT INTO search (entity_uid, key, value, original_value) "
     "SELECT DISTINCT e.uid, 'relations.' || lower(r.type), lower(r.target_ref), r.target_ref "
@@ -278,7 +306,10 @@ static int stop_early(run_t *r)
         r->error = gr_xstrdup("catalog mutation: the host is shutting down");
     if (!r->error)
         return 0;
-    gr_db_tx_rollback(r->tx, on_rolled_back, r);
+    if (!r->closing) {
+        r->closing = 1;
+        gr_db_tx_rollback(r->tx, on_rolled_back, r);
+    }
     return 1;
 }
 
@@ -287,9 +318,79 @@ static int written(const run_t *r, size_t i)
     return r->state[i] == ST_ADDED || r->state[i] == ST_UPDATED;
 }
 
-/* Phase 4, once stitching is done (the loads of phase 2 may still run):
- * the written entities with their lists and relations.<type> rows, the
- * entities not written whose lists changed, the indexes, the commit. */
+/* Rows per COPY statement.  A large load goes as several statements, one
+ * per loop turn: the loop cannot feed the server while it encodes, and a
+ * slice takes it a few milliseconds to encode where the whole search load
+ * took a hundred, during which the server had nothing to read. */
+#define ROW_SLICE 16384
+#define ENTITY_SLICE 2048
+
+/* Takes over values (a row-major array of nrows rows). */
+static void queue_load(run_t *r, const char *table, const char *const *columns, const int *types,
+                       size_t ncolumns, const char **values, size_t nrows, size_t slice)
+{
+    if (nrows == 0) {
+        free(values);
+        return;
+    }
+    r->loads[r->nloads++] = (struct load){table, columns, types, ncolumns, values, nrows, 0, slice};
+}
+
+static void later(run_t *r, void (*fn)(run_t *r));
+
+/* Sends the next slice of the queued loads and comes back on a later loop
+ * turn; once all are sent, runs after_loads. */
+static void load_pump(run_t *r)
+{
+    if (r->closing)
+        return;
+    if (r->load_head < r->nloads) {
+        struct load *l = &r->loads[r->load_head];
+        size_t n = l->nrows - l->sent < l->slice ? l->nrows - l->sent : l->slice;
+        send_copy(r, l->table, l->columns, l->types, l->ncolumns,
+                  l->values + l->sent * l->ncolumns, n);
+        l->sent += n;
+        if (l->sent == l->nrows) {
+            free(l->values);
+            r->load_head++;
+        }
+        later(r, load_pump);
+        return;
+    }
+    void (*after)(run_t *) = r->after_loads;
+    r->after_loads = NULL;
+    if (after)
+        after(r);
+}
+
+/* The end of phase 4, once its loads are sent: the entities not written
+ * whose lists changed (the sources of the relations removed in phase 2 and
+ * of those added by stitching), the indexes, the commit. */
+static void finish_store(run_t *r)
+{
+    if (r->closing)
+        return;
+    send_copy(r, "stitch", ref_columns, NULL, 1, (const char *const *)r->others.items,
+              r->others.len);
+    send_sql(r, "ANALYZE stitch", 0, NULL);
+    send_sql(r, SQL_STITCHED, 0, NULL);
+    send_sql(r, SQL_RESTITCH, 0, NULL);
+    send_sql(r, SQL_RELATION_SEARCH_DELETE, 0, NULL);
+    send_sql(r, SQL_RELATION_SEARCH_INSERT, 0, NULL);
+    if (r->rebuild_search || r->rebuild_relations)
+        /* A sort in memory; the default (64 MB) spills to disk on large
+         * catalogs. */
+        send_sql(r, "SET LOCAL maintenance_work_mem = '256MB'", 0, NULL);
+    if (r->rebuild_search)
+        send_sql(r, SQL_SEARCH_INDEX, 0, NULL);
+    if (r->rebuild_relations)
+        send_sql(r, SQL_RELATIONS_INDEX, 0, NULL);
+    r->closing = 1;
+    gr_db_tx_commit(r->tx, on_committed, r);
+}
+
+/* Phase 4, once stitching is done and the loads of phase 2 are sent: the
+ * written entities with their lists and relations.<type> rows. */
 static void phase_store(run_t *r)
 {
     catalog_apply_t *a = r->a;
@@ -301,21 +402,21 @@ static void phase_store(run_t *r)
     const char **added = gr_xcalloc(r->nwritten * ADDED_NCOLUMNS + 1, sizeof *added);
     const char **updated = gr_xcalloc(r->nwritten * UPDATED_NCOLUMNS + 1, sizeof *updated);
     const char **search = gr_xcalloc(nsearch * 4 + 1, sizeof *search);
-    char(*lines)[16] = gr_xcalloc(r->nwritten + 1, sizeof *lines);
+    r->lines = gr_xcalloc(r->nwritten + 1, sizeof *r->lines);
     size_t sr = 0;
     for (size_t i = 0, w = 0; i < a->nitems; i++) {
         if (!written(r, i))
             continue;
         catalog_prepared_t *p = a->items[i];
         catalog_stitched_t *st = &r->stitched[w];
-        snprintf(lines[w], sizeof lines[0], "%u", p->source_line);
+        snprintf(r->lines[w], sizeof r->lines[0], "%u", p->source_line);
         const char *row[UPDATED_NCOLUMNS] = {
             p->uid,         p->ref,
             p->kind,        p->namespace,
             p->name,        p->etag,
             p->body,        st->final_entity,
             a->provider,    p->location,
-            p->source_path, p->source_line ? lines[w] : NULL,
+            p->source_path, p->source_line ? r->lines[w] : NULL,
             r->created_at[i]};
         w++;
         if (r->state[i] == ST_ADDED)
@@ -329,32 +430,14 @@ static void phase_store(run_t *r)
             search[sr++] = st->rows[3 * k + 2];
         }
     }
-    send_copy(r, "entities", added_columns, added_types, ADDED_NCOLUMNS, added, nadded);
-    send_copy(r, "entities", updated_columns, NULL, UPDATED_NCOLUMNS, updated, nupdated);
-    send_copy(r, "search", search_columns, uuid_texts_types, 4, search, nsearch);
-    /* The values were copied by the calls above. */
-    free(added);
-    free(updated);
-    free(search);
-    free(lines);
-
-    /* Entities not written whose relations changed: the sources of the
-     * relations removed (phase 2) and of the relations added (stitching). */
-    send_copy(r, "stitch", ref_columns, NULL, 1, (const char *const *)r->others.items, r->others.len);
-    send(r, "ANALYZE stitch", 0, NULL);
-    send(r, SQL_STITCHED, 0, NULL);
-    send(r, SQL_RESTITCH, 0, NULL);
-    send(r, SQL_RELATION_SEARCH_DELETE, 0, NULL);
-    send(r, SQL_RELATION_SEARCH_INSERT, 0, NULL);
-    if (r->rebuild_search || r->rebuild_relations)
-        /* A sort in memory; the default (64 MB) spills to disk on large
-         * catalogs. */
-        send(r, "SET LOCAL maintenance_work_mem = '256MB'", 0, NULL);
-    if (r->rebuild_search)
-        send(r, SQL_SEARCH_INDEX, 0, NULL);
-    if (r->rebuild_relations)
-        send(r, SQL_RELATIONS_INDEX, 0, NULL);
-    gr_db_tx_commit(r->tx, on_committed, r);
+    r->nloads = r->load_head = 0;
+    queue_load(r, "entities", added_columns, added_types, ADDED_NCOLUMNS, added, nadded,
+               ENTITY_SLICE);
+    queue_load(r, "entities", updated_columns, NULL, UPDATED_NCOLUMNS, updated, nupdated,
+               ENTITY_SLICE);
+    queue_load(r, "search", search_columns, uuid_texts_types, 4, search, nsearch, ROW_SLICE);
+    r->after_loads = finish_store;
+    load_pump(r);
 }
 
 static void stitch_work(void *arg)
@@ -374,7 +457,10 @@ static void stitch_done(void *arg, int status)
                      (unsigned long long)(gr_now_ms() - r->stitch_start_ms));
     if (status != 0 && !r->error)
         r->error = gr_xstrdup("catalog mutation: the host is shutting down");
-    phase_store(r);
+    /* Phase 4 follows the loads of phase 2 on the connection. */
+    r->stitched_all = 1;
+    if (r->loaded)
+        phase_store(r);
     step_done(r); /* the stitching job itself */
 }
 
@@ -420,14 +506,90 @@ static void on_removed(const gr_db_result_t *res, const gr_db_error_t *err, void
     step_done(r);
 }
 
-/* Phase 2: delete what goes, read back what stays, and load the written
+/* Runs fn on the next loop turn: the statements sent so far go to the
+ * server before the loop builds the next load. */
+typedef struct later {
+    uv_timer_t timer;
+    run_t *r;
+    void (*fn)(run_t *r);
+} later_t;
+
+static void later_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+static void later_fire(uv_timer_t *t)
+{
+    later_t *l = t->data;
+    run_t *r = l->r;
+    void (*fn)(run_t *) = l->fn;
+    uv_close((uv_handle_t *)&l->timer, later_closed);
+    fn(r);
+    step_done(r); /* the wait itself */
+}
+
+static void later(run_t *r, void (*fn)(run_t *r))
+{
+    later_t *l = gr_xcalloc(1, sizeof *l);
+    l->r = r;
+    l->fn = fn;
+    l->timer.data = l;
+    r->pending++;
+    uv_timer_init(r->a->cat->ctx->loop, &l->timer);
+    uv_timer_start(&l->timer, later_fire, 0, 0);
+}
+
+/* Phase 2's loads are sent: phase 4 may follow once stitching is done. */
+static void loads_sent(run_t *r)
+{
+    r->loaded = 1;
+    if (r->stitched_all)
+        phase_store(r);
+}
+
+/* The written entities' relations and own search rows (the largest load). */
+static void queue_phase2_loads(run_t *r)
+{
+    size_t nrel = 0, nsearch = 0, rl = 0, sr = 0;
+    for (size_t w = 0; w < r->nwritten; w++) {
+        nrel += r->written[w]->relations.len;
+        nsearch += r->written[w]->search.len;
+    }
+    const char **rels = gr_xcalloc(nrel * 4 + 1, sizeof *rels);
+    const char **search = gr_xcalloc(nsearch * 4 + 1, sizeof *search);
+    for (size_t w = 0; w < r->nwritten; w++) {
+        const catalog_prepared_t *p = r->written[w];
+        for (size_t j = 0; j < p->relations.len; j++) {
+            rels[rl++] = p->uid;
+            rels[rl++] = p->relations.items[j].source;
+            rels[rl++] = p->relations.items[j].type;
+            rels[rl++] = p->relations.items[j].target;
+        }
+        for (size_t j = 0; j < p->search.len; j++) {
+            search[sr++] = p->uid;
+            search[sr++] = p->search.items[j].key;
+            search[sr++] = p->search.items[j].value;
+            search[sr++] = p->search.items[j].original;
+        }
+    }
+    queue_load(r, "relations", relation_columns, uuid_texts_types, 4, rels, nrel, ROW_SLICE);
+    queue_load(r, "search", search_columns, uuid_texts_types, 4, search, nsearch, ROW_SLICE);
+    r->after_loads = loads_sent;
+}
+
+/* Rough heap bytes of a search or relations row (a uuid, three short
+ * texts, the tuple header), to compare a load with its table. */
+#define ROW_BYTES 100
+
+/* Phase 2: delete what goes, read back what stays, then load the written
  * entities' relations and own search rows, which need no stitching. */
 static void phase_clear(run_t *r)
 {
     catalog_apply_t *a = r->a;
     if (stop_early(r))
         return;
-    size_t nrel = 0, nsearch = 0, search_bytes = 0, rel_bytes = 0;
+    size_t nrel = 0, nsearch = 0;
     r->written = gr_xcalloc(a->nitems + 1, sizeof *r->written);
     for (size_t i = 0; i < a->nitems; i++) {
         if (!written(r, i))
@@ -436,14 +598,6 @@ static void phase_clear(run_t *r)
         r->written[r->nwritten++] = p;
         nrel += p->relations.len;
         nsearch += p->search.len;
-        for (size_t k = 0; k < p->search.len; k++) {
-            const catalog_search_row_t *row = &p->search.items[k];
-            search_bytes += 16 + strlen(row->key) + (row->value ? 2 * strlen(row->value) : 0);
-        }
-        for (size_t k = 0; k < p->relations.len; k++)
-            rel_bytes += 16 + strlen(p->relations.items[k].source) +
-                         strlen(p->relations.items[k].type) +
-                         strlen(p->relations.items[k].target);
     }
     /* A load larger than the table it goes into is cheaper with the
      * table's secondary index dropped and built again after it (one sort
@@ -452,65 +606,45 @@ static void phase_clear(run_t *r)
      * until the commit, so filtered reads wait for this mutation to end;
      * that happens only when most of the catalog is being loaded anyway.
      * Only mutations read the relations table. */
-    r->rebuild_search = search_bytes > 0 && (int64_t)search_bytes >= r->search_table_bytes;
-    r->rebuild_relations = rel_bytes > 0 && (int64_t)rel_bytes >= r->relations_table_bytes;
+    r->rebuild_search = nsearch > 0 && (int64_t)(nsearch * ROW_BYTES) >= r->search_table_bytes;
+    r->rebuild_relations = nrel > 0 && (int64_t)(nrel * ROW_BYTES) >= r->relations_table_bytes;
 
     const char **keys = gr_xcalloc(r->nwritten * 2 + 1, sizeof *keys);
-    const char **rels = gr_xcalloc(nrel * 4 + 1, sizeof *rels);
-    const char **search = gr_xcalloc(nsearch * 4 + 1, sizeof *search);
-    size_t rl = 0, sr = 0;
     for (size_t w = 0; w < r->nwritten; w++) {
-        catalog_prepared_t *p = r->written[w];
-        keys[2 * w] = p->uid;
-        keys[2 * w + 1] = p->ref;
-        for (size_t k = 0; k < p->relations.len; k++) {
-            rels[rl++] = p->uid;
-            rels[rl++] = p->relations.items[k].source;
-            rels[rl++] = p->relations.items[k].type;
-            rels[rl++] = p->relations.items[k].target;
-        }
-        for (size_t k = 0; k < p->search.len; k++) {
-            search[sr++] = p->uid;
-            search[sr++] = p->search.items[k].key;
-            search[sr++] = p->search.items[k].value;
-            search[sr++] = p->search.items[k].original;
-        }
+        keys[2 * w] = r->written[w]->uid;
+        keys[2 * w + 1] = r->written[w]->ref;
     }
-
     const char *provider = a->provider;
-    send(r, "CREATE TEMP TABLE written (uid uuid, ref text) ON COMMIT DROP", 0, NULL);
+    send_sql(r, "CREATE TEMP TABLE written (uid uuid, ref text) ON COMMIT DROP", 0, NULL);
     send_copy(r, "written", written_columns, uuid_text_types, 2, keys, r->nwritten);
-    send(r, "ANALYZE written", 0, NULL);
-    send(r, "CREATE TEMP TABLE gone (uid uuid, ref text, removed boolean) ON COMMIT DROP", 0,
+    free(keys);
+    send_sql(r, "ANALYZE written", 0, NULL);
+    send_sql(r, "CREATE TEMP TABLE gone (uid uuid, ref text, removed boolean) ON COMMIT DROP", 0,
          NULL);
-    send(r, a->full ? SQL_GONE_FULL : SQL_GONE_DELTA, GR_DB_PARAMS(provider));
+    send_sql(r, a->full ? SQL_GONE_FULL : SQL_GONE_DELTA, GR_DB_PARAMS(provider));
     label(r, "%.*s (%zu)", "SELECT count(*) FROM gone WHERE removed", 0);
     r->pending++;
     gr_db_tx_query(r->tx, "SELECT count(*) FROM gone WHERE removed", 0, NULL, on_removed, r);
     /* The sources of the relations that go: their lists change.  Relations
      * and search rows are deleted here, not by foreign keys, whose per-row
      * checks would cost more than the whole bulk load. */
-    send(r, "CREATE TEMP TABLE stitch (ref text) ON COMMIT DROP", 0, NULL);
-    send(r,
+    send_sql(r, "CREATE TEMP TABLE stitch (ref text) ON COMMIT DROP", 0, NULL);
+    send_sql(r,
          "INSERT INTO stitch (ref) SELECT r.source_ref FROM relations r "
          "JOIN gone g ON g.uid = r.originating_uid",
          0, NULL);
-    send(r, "DELETE FROM relations WHERE originating_uid IN (SELECT uid FROM gone)", 0, NULL);
-    send(r, "DELETE FROM search WHERE entity_uid IN (SELECT uid FROM gone)", 0, NULL);
-    send(r, "DELETE FROM entities WHERE uid IN (SELECT uid FROM gone)", 0, NULL);
+    send_sql(r, "DELETE FROM relations WHERE originating_uid IN (SELECT uid FROM gone)", 0, NULL);
+    send_sql(r, "DELETE FROM search WHERE entity_uid IN (SELECT uid FROM gone)", 0, NULL);
+    send_sql(r, "DELETE FROM entities WHERE uid IN (SELECT uid FROM gone)", 0, NULL);
     label(r, "%.*s (%zu)", SQL_EXTERNAL, 0);
     r->pending++;
     gr_db_tx_query(r->tx, SQL_EXTERNAL, 0, NULL, on_external, r);
     if (r->rebuild_search)
-        send(r, "DROP INDEX search_key_value_idx", 0, NULL);
+        send_sql(r, "DROP INDEX search_key_value_idx", 0, NULL);
     if (r->rebuild_relations)
-        send(r, "DROP INDEX relations_source_idx", 0, NULL);
-    send_copy(r, "relations", relation_columns, uuid_texts_types, 4, rels, nrel);
-    send_copy(r, "search", search_columns, uuid_texts_types, 4, search, nsearch);
-    /* The values were copied by the calls above. */
-    free(keys);
-    free(rels);
-    free(search);
+        send_sql(r, "DROP INDEX relations_source_idx", 0, NULL);
+    queue_phase2_loads(r);
+    later(r, load_pump);
 }
 
 /* ---- phase 1: classify the incoming entities --------------------------------- */
@@ -604,17 +738,17 @@ static void phase_classify(gr_db_tx_t *tx, const gr_db_error_t *err, void *ud)
         keys[2 * i + 1] = a->items[i]->etag;
     }
     r->next = phase_clear;
-    send(r, "SELECT pg_advisory_xact_lock(" CATALOG_MUTATION_LOCK ")", 0, NULL);
+    send_sql(r, "SELECT pg_advisory_xact_lock(" CATALOG_MUTATION_LOCK ")", 0, NULL);
     /* A commit lost to a crash costs a sync that the provider redoes on its
      * next run; a later synchronous commit (the provider's status document)
      * flushes this one with it. */
-    send(r, "SET LOCAL synchronous_commit = off", 0, NULL);
-    send(r, "CREATE TEMP TABLE stage_keys (ref text PRIMARY KEY, etag text) ON COMMIT DROP", 0,
+    send_sql(r, "SET LOCAL synchronous_commit = off", 0, NULL);
+    send_sql(r, "CREATE TEMP TABLE stage_keys (ref text PRIMARY KEY, etag text) ON COMMIT DROP", 0,
          NULL);
     send_copy(r, "stage_keys", key_columns, NULL, 2, keys, a->nitems);
-    send(r, "ANALYZE stage_keys", 0, NULL);
+    send_sql(r, "ANALYZE stage_keys", 0, NULL);
     if (!a->full) {
-        send(r, "CREATE TEMP TABLE stage_removed (ref text PRIMARY KEY) ON COMMIT DROP", 0, NULL);
+        send_sql(r, "CREATE TEMP TABLE stage_removed (ref text PRIMARY KEY) ON COMMIT DROP", 0, NULL);
         /* Duplicates in the list would break the primary key: drop them. */
         gr_strvec_t unique = {0};
         for (size_t i = 0; i < a->removed_refs.len; i++)
