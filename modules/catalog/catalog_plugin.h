@@ -36,6 +36,7 @@ typedef struct catalog_search_row {
 typedef struct catalog_search_rows {
     catalog_search_row_t *items;
     size_t len, cap;
+    char *strings; /* the items' keys and values, in one block */
 } catalog_search_rows_t;
 
 /* Flattens an entity as Backstage's buildEntitySearch does, without the
