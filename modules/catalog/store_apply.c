@@ -479,9 +479,13 @@ static void on_external(const gr_db_result_t *res, const gr_db_error_t *err, voi
         gr_strvec_push(&r->external, type);
         gr_strvec_push(&r->external, target);
     }
-    /* Phase 3 starts now, on a worker thread, while the server is still
-     * loading the rows sent after this query. */
+    /* Phase 3 starts now, on a worker thread, while the server loads the
+     * rows of phase 2.  The loads start now too, once the statements before
+     * them are done: the pool sends a transaction's next statement when the
+     * loop has read the result of the one before, so a slice encoded while
+     * small statements remain holds up each of them. */
     if (!stop_early(r)) {
+        later(r, load_pump);
         gr_error_t werr = {0};
         r->stitched = gr_xcalloc(r->nwritten + 1, sizeof *r->stitched);
         r->stitch_start_ms = gr_now_ms();
@@ -506,8 +510,10 @@ static void on_removed(const gr_db_result_t *res, const gr_db_error_t *err, void
     step_done(r);
 }
 
-/* Runs fn on the next loop turn: the statements sent so far go to the
- * server before the loop builds the next load. */
+/* Runs fn on a later loop turn, after the loop has polled its sockets: the
+ * statements sent so far go to the server before the loop builds the next
+ * load.  A millisecond, not zero: libuv runs a zero timer started from a
+ * timer callback in the same pass, before any socket is polled. */
 typedef struct later {
     uv_timer_t timer;
     run_t *r;
@@ -537,7 +543,7 @@ static void later(run_t *r, void (*fn)(run_t *r))
     l->timer.data = l;
     r->pending++;
     uv_timer_init(r->a->cat->ctx->loop, &l->timer);
-    uv_timer_start(&l->timer, later_fire, 0, 0);
+    uv_timer_start(&l->timer, later_fire, 1, 0);
 }
 
 /* Phase 2's loads are sent: phase 4 may follow once stitching is done. */
@@ -644,7 +650,6 @@ static void phase_clear(run_t *r)
     if (r->rebuild_relations)
         send_sql(r, "DROP INDEX relations_source_idx", 0, NULL);
     queue_phase2_loads(r);
-    later(r, load_pump);
 }
 
 /* ---- phase 1: classify the incoming entities --------------------------------- */
