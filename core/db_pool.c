@@ -1290,8 +1290,8 @@ void gr__db_copy(gr_db_t *db, gr_db_tx_t *tx, const char *table, const char *con
                  void *user_data)
 {
     gr_db_t *pool = db ? db : tx->pool;
-    gr_db_op_t *op = copy_op_new(pool, tx, "gr_db_copy", table, columns, ncolumns, values, nrows,
-                                 cb, user_data);
+    gr_db_op_t *op =
+        copy_op_new(pool, tx, "gr_db_copy", table, columns, ncolumns, values, nrows, cb, user_data);
     if (!op)
         return;
     /* One allocation for the usual case (few bytes need escaping). */
@@ -1420,17 +1420,19 @@ static const char *copy_type_name(int type)
 int gr_db_copy_binary_encode(gr_buf_t *out, const int *types, size_t ncolumns,
                              const char *const *values, size_t nrows, char *why, size_t why_len)
 {
-    static const unsigned char header[19] = {'P', 'G', 'C', 'O', 'P', 'Y', '\n', 0xff, '\r', '\n', 0};
+    /* The signature, then flags (no OIDs) and the header extension's
+     * length, both zero. */
+    static const unsigned char header[19] = {'P', 'G', 'C', 'O', 'P', 'Y', '\n', 0xff, '\r', '\n'};
     unsigned char word[4];
-    size_t bytes = sizeof header + 2;
+    size_t bytes = sizeof header + 2 + 4 * nrows * ncolumns;
     if (ncolumns > INT16_MAX) {
         snprintf(why, why_len, "at most %d columns", INT16_MAX);
         return -1;
     }
     for (size_t i = 0; i < nrows * ncolumns; i++)
-        bytes += 4 + (values[i] ? (types[i % ncolumns] == GR_DB_COPY_TEXT ? strlen(values[i]) : 16) : 0);
+        if (values[i])
+            bytes += types[i % ncolumns] == GR_DB_COPY_TEXT ? strlen(values[i]) : 16;
     gr_buf_reserve(out, bytes + 2 * nrows);
-    /* Signature, flags (no OIDs), no header extension. */
     gr_buf_append(out, header, sizeof header);
     for (size_t r = 0; r < nrows; r++) {
         put_be16(word, (uint16_t)ncolumns);
@@ -1452,10 +1454,9 @@ int gr_db_copy_binary_encode(gr_buf_t *out, const int *types, size_t ncolumns,
     return 0;
 }
 
-void gr__db_copy_binary(gr_db_t *db, gr_db_tx_t *tx, const char *table,
-                        const char *const *columns, const int *types, size_t ncolumns,
-                        const char *const *values, size_t nrows, gr_db_result_fn cb,
-                        void *user_data)
+void gr__db_copy_binary(gr_db_t *db, gr_db_tx_t *tx, const char *table, const char *const *columns,
+                        const int *types, size_t ncolumns, const char *const *values, size_t nrows,
+                        gr_db_result_fn cb, void *user_data)
 {
     gr_db_t *pool = db ? db : tx->pool;
     gr_db_op_t *op = copy_op_new(pool, tx, "gr_db_copy_binary", table, columns, ncolumns, values,
@@ -1467,8 +1468,7 @@ void gr__db_copy_binary(gr_db_t *db, gr_db_tx_t *tx, const char *table,
         copy_refuse(pool, tx, op, "gr_db_copy_binary needs the columns' types");
         return;
     }
-    if (gr_db_copy_binary_encode(&op->data, types, ncolumns, values, nrows, why, sizeof why) !=
-        0) {
+    if (gr_db_copy_binary_encode(&op->data, types, ncolumns, values, nrows, why, sizeof why) != 0) {
         copy_refuse(pool, tx, op, "gr_db_copy_binary into %s: %s", table, why);
         return;
     }

@@ -209,19 +209,18 @@ static void on_committed(const gr_db_error_t *err, void *ud)
 
 /* ---- phases 2 to 4: clear, load, stitch, store, commit ------------------------ */
 
-static const char *const added_columns[] = {
-    "uid",  "ref",          "kind",     "namespace", "name",        "etag",
-    "body", "final_entity", "provider", "location",  "source_path", "source_line"};
-static const int added_types[] = {
-    GR_DB_COPY_UUID, GR_DB_COPY_TEXT, GR_DB_COPY_TEXT, GR_DB_COPY_TEXT,
-    GR_DB_COPY_TEXT, GR_DB_COPY_TEXT, GR_DB_COPY_TEXT, GR_DB_COPY_TEXT,
-    GR_DB_COPY_TEXT, GR_DB_COPY_TEXT, GR_DB_COPY_TEXT, GR_DB_COPY_INT4};
+static const char *const added_columns[] = {"uid",      "ref",      "kind",        "namespace",
+                                            "name",     "etag",     "body",        "final_entity",
+                                            "provider", "location", "source_path", "source_line"};
+static const int added_types[] = {GR_DB_COPY_UUID, GR_DB_COPY_TEXT, GR_DB_COPY_TEXT,
+                                  GR_DB_COPY_TEXT, GR_DB_COPY_TEXT, GR_DB_COPY_TEXT,
+                                  GR_DB_COPY_TEXT, GR_DB_COPY_TEXT, GR_DB_COPY_TEXT,
+                                  GR_DB_COPY_TEXT, GR_DB_COPY_TEXT, GR_DB_COPY_INT4};
 #define ADDED_NCOLUMNS (sizeof added_columns / sizeof added_columns[0])
 /* An updated entity keeps its creation time. */
 static const char *const updated_columns[] = {
-    "uid",  "ref",          "kind",     "namespace", "name",        "etag",
-    "body", "final_entity", "provider", "location",  "source_path", "source_line",
-    "created_at"};
+    "uid",          "ref",      "kind",     "namespace",   "name",        "etag",      "body",
+    "final_entity", "provider", "location", "source_path", "source_line", "created_at"};
 #define UPDATED_NCOLUMNS (sizeof updated_columns / sizeof updated_columns[0])
 
 static const char *const relation_columns[] = {"originating_uid", "source_ref", "type",
@@ -275,10 +274,10 @@ static const char SQL_STITCHED[] =
  * body is canonical JSON of an object with at least apiVersion and kind. */
 #define FINAL_ENTITY(body, rels) "left(" body ", -1) || ',\"relations\":' || " rels " || '}'"
 
-static const char SQL_RESTITCH[] =
-    "UPDATE entities e SET final_entity = " FINAL_ENTITY("e.body", "st.rels") " "
-    "FROM stitched st WHERE e.ref = st.ref AND "
-    "e.final_entity IS DISTINCT FROM " FINAL_ENTITY("e.body", "st.rels");
+static const char SQL_RESTITCH[] = "UPDATE entities e SET final_entity = " FINAL_ENTITY(
+    "e.body", "st.rels") " "
+                         "FROM stitched st WHERE e.ref = st.ref AND "
+                         "e.final_entity IS DISTINCT FROM " FINAL_ENTITY("e.body", "st.rels");
 
 /* The search table has no index on entity_uid: the first condition, a
  * one-time check, saves scanning it when no stored entity needs it (a
@@ -347,8 +346,8 @@ static void load_pump(run_t *r)
     if (r->load_head < r->nloads) {
         struct load *l = &r->loads[r->load_head];
         size_t n = l->nrows - l->sent < l->slice ? l->nrows - l->sent : l->slice;
-        send_copy(r, l->table, l->columns, l->types, l->ncolumns,
-                  l->values + l->sent * l->ncolumns, n);
+        send_copy(r, l->table, l->columns, l->types, l->ncolumns, l->values + l->sent * l->ncolumns,
+                  n);
         l->sent += n;
         if (l->sent == l->nrows) {
             free(l->values);
@@ -411,12 +410,9 @@ static void phase_store(run_t *r)
         catalog_stitched_t *st = &r->stitched[w];
         snprintf(r->lines[w], sizeof r->lines[0], "%u", p->source_line);
         const char *row[UPDATED_NCOLUMNS] = {
-            p->uid,         p->ref,
-            p->kind,        p->namespace,
-            p->name,        p->etag,
-            p->body,        st->final_entity,
-            a->provider,    p->location,
-            p->source_path, p->source_line ? r->lines[w] : NULL,
+            p->uid,          p->ref,      p->kind,        p->namespace,
+            p->name,         p->etag,     p->body,        st->final_entity,
+            a->provider,     p->location, p->source_path, p->source_line ? r->lines[w] : NULL,
             r->created_at[i]};
         w++;
         if (r->state[i] == ST_ADDED)
@@ -626,7 +622,7 @@ static void phase_clear(run_t *r)
     free(keys);
     send_sql(r, "ANALYZE written", 0, NULL);
     send_sql(r, "CREATE TEMP TABLE gone (uid uuid, ref text, removed boolean) ON COMMIT DROP", 0,
-         NULL);
+             NULL);
     send_sql(r, a->full ? SQL_GONE_FULL : SQL_GONE_DELTA, GR_DB_PARAMS(provider));
     label(r, "%.*s (%zu)", "SELECT count(*) FROM gone WHERE removed", 0);
     r->pending++;
@@ -636,9 +632,9 @@ static void phase_clear(run_t *r)
      * checks would cost more than the whole bulk load. */
     send_sql(r, "CREATE TEMP TABLE stitch (ref text) ON COMMIT DROP", 0, NULL);
     send_sql(r,
-         "INSERT INTO stitch (ref) SELECT r.source_ref FROM relations r "
-         "JOIN gone g ON g.uid = r.originating_uid",
-         0, NULL);
+             "INSERT INTO stitch (ref) SELECT r.source_ref FROM relations r "
+             "JOIN gone g ON g.uid = r.originating_uid",
+             0, NULL);
     send_sql(r, "DELETE FROM relations WHERE originating_uid IN (SELECT uid FROM gone)", 0, NULL);
     send_sql(r, "DELETE FROM search WHERE entity_uid IN (SELECT uid FROM gone)", 0, NULL);
     send_sql(r, "DELETE FROM entities WHERE uid IN (SELECT uid FROM gone)", 0, NULL);
@@ -749,11 +745,12 @@ static void phase_classify(gr_db_tx_t *tx, const gr_db_error_t *err, void *ud)
      * flushes this one with it. */
     send_sql(r, "SET LOCAL synchronous_commit = off", 0, NULL);
     send_sql(r, "CREATE TEMP TABLE stage_keys (ref text PRIMARY KEY, etag text) ON COMMIT DROP", 0,
-         NULL);
+             NULL);
     send_copy(r, "stage_keys", key_columns, NULL, 2, keys, a->nitems);
     send_sql(r, "ANALYZE stage_keys", 0, NULL);
     if (!a->full) {
-        send_sql(r, "CREATE TEMP TABLE stage_removed (ref text PRIMARY KEY) ON COMMIT DROP", 0, NULL);
+        send_sql(r, "CREATE TEMP TABLE stage_removed (ref text PRIMARY KEY) ON COMMIT DROP", 0,
+                 NULL);
         /* Duplicates in the list would break the primary key: drop them. */
         gr_strvec_t unique = {0};
         for (size_t i = 0; i < a->removed_refs.len; i++)

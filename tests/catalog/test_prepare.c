@@ -99,7 +99,8 @@ TEST(the_body_is_the_stamped_entitys_canonical_json)
         component_json,
         "{\"kind\":\"Group\",\"apiVersion\":\"backstage.io/v1alpha1\",\"spec\":{\"type\":\"team\","
         "\"children\":[]},\"metadata\":{\"zeta\":{\"uid\":\"nested, kept\"},\"generation\":4,"
-        "\"name\":\"a\",\"annotations\":{\"x.io/y\":\"\\u00e9\\n\\\"q\\\"\"},\"description\":\"d\"}}",
+        "\"name\":\"a\",\"annotations\":{\"x.io/y\":\"\\u00e9\\n\\\"q\\\"\"},"
+        "\"description\":\"d\"}}",
     };
     for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) {
         struct json_object *e = json_tokener_parse(docs[i]);

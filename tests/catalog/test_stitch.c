@@ -63,8 +63,9 @@ TEST(lists_merge_the_written_entities_and_the_stored_ones)
     CHECK(has_row(&out[0], "relations.ownerof", "component:default/billing",
                   "component:default/billing"));
 
-    CHECK_CONTAINS(out[1].final_entity,
-                   ",\"relations\":[{\"type\":\"memberOf\",\"targetRef\":\"group:default/team-a\"}]}");
+    CHECK_CONTAINS(
+        out[1].final_entity,
+        ",\"relations\":[{\"type\":\"memberOf\",\"targetRef\":\"group:default/team-a\"}]}");
     CHECK(out[1].nrows == 1);
     /* Every source is written: nobody else to re-stitch. */
     CHECK(others.len == 0);

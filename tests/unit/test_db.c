@@ -571,8 +571,9 @@ TEST(copy_binary_loads_rows_of_each_type)
     wait_cap(&c);
     CHECK(c.code == 0);
     CHECK(c.affected == N);
-    q(db, &c, "SELECT count(*), count(note), sum(id), sum(n), count(*) FILTER (WHERE flag) FROM items",
-      0, NULL);
+    q(db, &c,
+      "SELECT count(*), count(note), sum(id), sum(n), count(*) FILTER (WHERE flag) FROM items", 0,
+      NULL);
     CHECK_STR(c.v[0][0], "60000");
     CHECK_STR(c.v[0][1], "20000");
     CHECK_STR(c.v[0][2], "1799670000");
@@ -637,12 +638,15 @@ TEST(copy_binary_format)
     const int types[] = {GR_DB_COPY_TEXT, GR_DB_COPY_INT4};
     const char *vals[] = {"ab", "-2", NULL, "7"};
     REQUIRE(gr_db_copy_binary_encode(&b, types, 2, vals, 2, why, sizeof why) == 0);
+    /* One line per part of the format. */
+    /* clang-format off */
     static const unsigned char want[] = {
         'P', 'G', 'C', 'O', 'P', 'Y', '\n', 0xff, '\r', '\n', 0, /* signature */
         0, 0, 0, 0, 0, 0, 0, 0,                                  /* flags, extension */
         0, 2, 0, 0, 0, 2, 'a', 'b', 0, 0, 0, 4, 0xff, 0xff, 0xff, 0xfe,
         0, 2, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 4, 0, 0, 0, 7,
         0xff, 0xff /* trailer */};
+    /* clang-format on */
     CHECK(b.len == sizeof want);
     CHECK(b.len == sizeof want && memcmp(b.data, want, sizeof want) == 0);
     gr_buf_free(&b);
