@@ -94,6 +94,7 @@ void catalog_prepared_free(catalog_prepared_t *p);
 /* What the catalog stores for a written entity besides its prepared parts. */
 typedef struct catalog_stitched {
     char *final_entity; /* body with its "relations" list added */
+    size_t body_length; /* characters of the body, where its relations begin */
     /* Its relations.<type> search rows: nrows (key, value, original value)
      * triples, pointing into `strings`. */
     const char **rows;

@@ -42,6 +42,15 @@ static long find_written(catalog_prepared_t *const *written, size_t n, const cha
     return -1;
 }
 
+/* Characters of a UTF-8 text, as PostgreSQL's length() counts them. */
+static size_t utf8_length(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
 /* body with ',"relations":<rels>}' in place of its closing brace. */
 static char *final_entity(const char *body, const char *rels, size_t rels_len)
 {
@@ -98,6 +107,7 @@ static void stitch_one(const catalog_prepared_t *p, const rel_view_t *views, siz
     }
     gr_buf_append(rels, "]", 1);
     out->final_entity = final_entity(p->body, rels->data, rels->len);
+    out->body_length = utf8_length(p->body);
 
     out->rows = gr_xmalloc(3 * n * sizeof *out->rows);
     out->strings = gr_xmalloc(bytes);
@@ -152,8 +162,10 @@ void catalog_stitch_build(catalog_prepared_t *const *written, size_t nwritten,
     }
     /* Written entities without a single relation. */
     for (size_t i = 0; i < nwritten; i++)
-        if (!out[i].final_entity)
+        if (!out[i].final_entity) {
             out[i].final_entity = final_entity(written[i]->body, "[]", 2);
+            out[i].body_length = utf8_length(written[i]->body);
+        }
     gr_buf_free(&rels);
     free(views);
 }

@@ -79,7 +79,7 @@ typedef struct run {
     } loads[4];
     size_t nloads, load_head;
     void (*after_loads)(struct run *);
-    char (*lines)[16]; /* the written entities' source lines, as text */
+    char (*lines)[2][16]; /* the written entities' source lines and body lengths, as text */
     /* What each statement in flight is, in sending order, for the debug
      * log of how long each step took. */
     gr_strvec_t labels;
@@ -209,18 +209,19 @@ static void on_committed(const gr_db_error_t *err, void *ud)
 
 /* ---- phases 2 to 4: clear, load, stitch, store, commit ------------------------ */
 
-static const char *const added_columns[] = {"uid",      "ref",      "kind",        "namespace",
-                                            "name",     "etag",     "body",        "final_entity",
-                                            "provider", "location", "source_path", "source_line"};
+static const char *const added_columns[] = {
+    "uid",          "ref",      "kind",     "namespace",   "name",        "etag",
+    "final_entity", "provider", "location", "source_path", "source_line", "body_length"};
 static const int added_types[] = {GR_DB_COPY_UUID, GR_DB_COPY_TEXT, GR_DB_COPY_TEXT,
                                   GR_DB_COPY_TEXT, GR_DB_COPY_TEXT, GR_DB_COPY_TEXT,
                                   GR_DB_COPY_TEXT, GR_DB_COPY_TEXT, GR_DB_COPY_TEXT,
-                                  GR_DB_COPY_TEXT, GR_DB_COPY_TEXT, GR_DB_COPY_INT4};
+                                  GR_DB_COPY_TEXT, GR_DB_COPY_INT4, GR_DB_COPY_INT4};
 #define ADDED_NCOLUMNS (sizeof added_columns / sizeof added_columns[0])
 /* An updated entity keeps its creation time. */
 static const char *const updated_columns[] = {
-    "uid",          "ref",      "kind",     "namespace",   "name",        "etag",      "body",
-    "final_entity", "provider", "location", "source_path", "source_line", "created_at"};
+    "uid",         "ref",          "kind",      "namespace", "name",
+    "etag",        "final_entity", "provider",  "location",  "source_path",
+    "source_line", "body_length",  "created_at"};
 #define UPDATED_NCOLUMNS (sizeof updated_columns / sizeof updated_columns[0])
 
 static const char *const relation_columns[] = {"originating_uid", "source_ref", "type",
@@ -270,14 +271,15 @@ static const char SQL_STITCHED[] =
     "WHERE EXISTS (SELECT 1 FROM t) AND r.source_ref IN (SELECT ref FROM t)) d "
     "GROUP BY d.source_ref) x ON x.source_ref = t.ref";
 
-/* final_entity is body with "relations" added before its closing brace:
- * body is canonical JSON of an object with at least apiVersion and kind. */
-#define FINAL_ENTITY(body, rels) "left(" body ", -1) || ',\"relations\":' || " rels " || '}'"
+/* final_entity is the body (canonical JSON of an object with at least
+ * apiVersion and kind) with "relations" added before its closing brace;
+ * body_length says where, in characters. */
+#define FINAL_ENTITY(rels)                                                                         \
+    "left(e.final_entity, e.body_length - 1) || ',\"relations\":' || " rels " || '}'"
 
 static const char SQL_RESTITCH[] = "UPDATE entities e SET final_entity = " FINAL_ENTITY(
-    "e.body", "st.rels") " "
-                         "FROM stitched st WHERE e.ref = st.ref AND "
-                         "e.final_entity IS DISTINCT FROM " FINAL_ENTITY("e.body", "st.rels");
+    "st.rels") " FROM stitched st "
+               "WHERE e.ref = st.ref AND e.final_entity IS DISTINCT FROM " FINAL_ENTITY("st.rels");
 
 /* The search table has no index on entity_uid: the first condition, a
  * one-time check, saves scanning it when no stored entity needs it (a
@@ -408,12 +410,21 @@ static void phase_store(run_t *r)
             continue;
         catalog_prepared_t *p = a->items[i];
         catalog_stitched_t *st = &r->stitched[w];
-        snprintf(r->lines[w], sizeof r->lines[0], "%u", p->source_line);
-        const char *row[UPDATED_NCOLUMNS] = {
-            p->uid,          p->ref,      p->kind,        p->namespace,
-            p->name,         p->etag,     p->body,        st->final_entity,
-            a->provider,     p->location, p->source_path, p->source_line ? r->lines[w] : NULL,
-            r->created_at[i]};
+        snprintf(r->lines[w][0], sizeof r->lines[w][0], "%u", p->source_line);
+        snprintf(r->lines[w][1], sizeof r->lines[w][1], "%zu", st->body_length);
+        const char *row[UPDATED_NCOLUMNS] = {p->uid,
+                                             p->ref,
+                                             p->kind,
+                                             p->namespace,
+                                             p->name,
+                                             p->etag,
+                                             st->final_entity,
+                                             a->provider,
+                                             p->location,
+                                             p->source_path,
+                                             p->source_line ? r->lines[w][0] : NULL,
+                                             r->lines[w][1],
+                                             r->created_at[i]};
         w++;
         if (r->state[i] == ST_ADDED)
             memcpy(&added[nadded++ * ADDED_NCOLUMNS], row, ADDED_NCOLUMNS * sizeof *row);
