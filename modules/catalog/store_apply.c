@@ -720,6 +720,7 @@ static void on_existing(const gr_db_result_t *res, const gr_db_error_t *err, voi
 }
 
 static const char *const key_columns[] = {"ref", "etag"};
+static const int key_types[] = {GR_DB_COPY_TEXT, GR_DB_COPY_TEXT};
 
 static void on_sizes(const gr_db_result_t *res, const gr_db_error_t *err, void *ud)
 {
@@ -757,7 +758,7 @@ static void phase_classify(gr_db_tx_t *tx, const gr_db_error_t *err, void *ud)
     send_sql(r, "SET LOCAL synchronous_commit = off", 0, NULL);
     send_sql(r, "CREATE TEMP TABLE stage_keys (ref text PRIMARY KEY, etag text) ON COMMIT DROP", 0,
              NULL);
-    send_copy(r, "stage_keys", key_columns, NULL, 2, keys, a->nitems);
+    send_copy(r, "stage_keys", key_columns, key_types, 2, keys, a->nitems);
     send_sql(r, "ANALYZE stage_keys", 0, NULL);
     if (!a->full) {
         send_sql(r, "CREATE TEMP TABLE stage_removed (ref text PRIMARY KEY) ON COMMIT DROP", 0,
