@@ -38,10 +38,13 @@ static size_t arena_put(gr_buf_t *a, const char *s, size_t len)
     return off;
 }
 
-static size_t arena_put_lower(gr_buf_t *a, const char *s)
+/* Copies, lower-cased, the string the arena holds at offset `from`: an
+ * offset, as making room may move the arena. */
+static size_t arena_put_lower(gr_buf_t *a, size_t from)
 {
-    size_t len = strlen(s), off = a->len;
+    size_t len = strlen(a->data + from), off = a->len;
     gr_buf_reserve(a, len + 1);
+    const char *s = a->data + from;
     for (size_t i = 0; i < len; i++)
         a->data[off + i] = (s[i] >= 'A' && s[i] <= 'Z') ? (char)(s[i] - 'A' + 'a') : s[i];
     a->data[off + len] = '\0';
@@ -226,7 +229,7 @@ int catalog_search_rows_build(struct json_object *entity, catalog_search_rows_t 
     *out = (catalog_search_rows_t){0};
     walk_t w = {0};
     gr_buf_t path = {0};
-    gr_buf_reserve(&w.arena, 4096);
+    gr_buf_reserve(&w.arena, 1024);
     visit(&w, &path, entity);
     gr_buf_free(&path);
     gr_strvec_free(&w.seen_item_keys);
@@ -244,11 +247,14 @@ int catalog_search_rows_build(struct json_object *entity, catalog_search_rows_t 
     size_t *lkey = gr_xmalloc((w.n ? w.n : 1) * sizeof *lkey);
     size_t *lvalue = gr_xmalloc((w.n ? w.n : 1) * sizeof *lvalue);
     for (size_t i = 0; i < w.n; i++) {
-        lkey[i] = arena_put_lower(&w.arena, w.arena.data + w.raw[i].key);
-        const char *value = w.raw[i].value == NONE ? NULL : w.arena.data + w.raw[i].value;
-        int keep = value && strlen(value) <= CATALOG_SEARCH_MAX_VALUE;
-        lvalue[i] = keep ? arena_put_lower(&w.arena, value) : NONE;
+        lkey[i] = arena_put_lower(&w.arena, w.raw[i].key);
+        size_t v = w.raw[i].value;
+        int keep = v != NONE && strlen(w.arena.data + v) <= CATALOG_SEARCH_MAX_VALUE;
+        lvalue[i] = keep ? arena_put_lower(&w.arena, v) : NONE;
     }
+    /* The rows live as long as the mutation: give back the slack first. */
+    w.arena.data = gr_xrealloc(w.arena.data, w.arena.len + 1);
+    w.arena.cap = w.arena.len + 1;
     const char *base = w.arena.data;
 
     int rc = check_case_clash(base, w.raw, lkey, w.n, err);
