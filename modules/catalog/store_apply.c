@@ -11,20 +11,24 @@
  *      their relations and search rows.  Then read back the relations that
  *      the entities which stay imply for the written ones (a group's
  *      hasMember from a user that did not change, say).
- *   3. On a worker thread, build each written entity's relations list, its
- *      final JSON and its relations.<type> search rows (stitch.c).
- *   4. Only added and updated entities travel in full, by COPY straight
- *      into the tables: entities, relations, search rows.  Entities that
- *      were not written but whose lists changed (the other ends of removed
- *      or added relations) are re-stitched set-wise in SQL, usually a few.
+ *      Only added and updated entities travel in full, by binary COPY
+ *      straight into the tables: their relations and own search rows now.
+ *   3. Meanwhile, on a worker thread, build each written entity's relations
+ *      list, its final JSON and its relations.<type> search rows (stitch.c).
+ *   4. Once both are done: the written entities and those rows.  Entities
+ *      not written whose lists changed (the other ends of removed or added
+ *      relations) are re-stitched set-wise in SQL, usually a few.  A load
+ *      larger than its table went in without the table's index, which is
+ *      built again here.
  *   5. Commit.  Any failure rolls everything back: readers see the catalog
  *      before or after the mutation, never half of it.
  *
- * Statements are pipelined: each phase sends its statements at once and
- * continues when the last callback has run.  The database does little but
- * store rows: a first sync of 10,000 entities loads about 280,000 search
- * rows and 80,000 relations, and building them in SQL (staging tables,
- * joins, string_agg) cost more than storing them. */
+ * Each phase queues its statements at once; the pool sends them one after
+ * the other.  Loads go in slices, one per loop turn, so the server reads
+ * one while the loop encodes the next.  The database does little but store
+ * rows: a first sync of 10,000 entities loads about 280,000 search rows and
+ * 80,000 relations, and building them in SQL (staging tables, joins,
+ * string_agg) cost more than storing them (bench/README.md). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -274,12 +278,11 @@ static const char SQL_STITCHED[] =
 /* final_entity is the body (canonical JSON of an object with at least
  * apiVersion and kind) with "relations" added before its closing brace;
  * body_length says where, in characters. */
-#define FINAL_ENTITY(rels)                                                                         \
-    "left(e.final_entity, e.body_length - 1) || ',\"relations\":' || " rels " || '}'"
+#define RESTITCHED "left(e.final_entity, e.body_length - 1) || ',\"relations\":' || st.rels || '}'"
 
-static const char SQL_RESTITCH[] = "UPDATE entities e SET final_entity = " FINAL_ENTITY(
-    "st.rels") " FROM stitched st "
-               "WHERE e.ref = st.ref AND e.final_entity IS DISTINCT FROM " FINAL_ENTITY("st.rels");
+static const char SQL_RESTITCH[] =
+    "UPDATE entities e SET final_entity = " RESTITCHED " FROM stitched st "
+    "WHERE e.ref = st.ref AND e.final_entity IS DISTINCT FROM " RESTITCHED;
 
 /* The search table has no index on entity_uid: the first condition, a
  * one-time check, saves scanning it when no stored entity needs it (a
@@ -343,7 +346,7 @@ static void later(run_t *r, void (*fn)(run_t *r));
  * turn; once all are sent, runs after_loads. */
 static void load_pump(run_t *r)
 {
-    if (r->closing)
+    if (r->closing || stop_early(r))
         return;
     if (r->load_head < r->nloads) {
         struct load *l = &r->loads[r->load_head];
