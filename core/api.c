@@ -62,6 +62,7 @@ const gr_host_api_t gr__host_api = {
     .db_query = gr__db_query,
     .db_prepare = gr__db_prepare,
     .db_copy = gr__db_copy,
+    .db_copy_binary = gr__db_copy_binary,
     .db_begin = gr__db_begin,
     .db_tx_end = gr__db_tx_end,
     .db_result_rows = gr__db_result_rows,

@@ -87,6 +87,9 @@ gr_db_stmt_t *gr__db_prepare(gr_db_t *db, const char *sql, gr_error_t *err);
 void gr__db_copy(gr_db_t *db, gr_db_tx_t *tx, const char *table, const char *const *columns,
                  size_t ncolumns, const char *const *values, size_t nrows, gr_db_result_fn cb,
                  void *user_data);
+void gr__db_copy_binary(gr_db_t *db, gr_db_tx_t *tx, const char *table, const char *const *columns,
+                        const int *types, size_t ncolumns, const char *const *values, size_t nrows,
+                        gr_db_result_fn cb, void *user_data);
 void gr__db_begin(gr_db_t *db, gr_db_tx_fn cb, void *user_data);
 void gr__db_tx_end(gr_db_tx_t *tx, int commit, gr_db_done_fn cb, void *user_data);
 int gr__db_result_rows(const gr_db_result_t *res);

@@ -69,6 +69,13 @@ void gr_db_pool_close(gr_db_t *db, void (*cb)(void *user_data), void *user_data)
 /* Appends value in COPY's text format (NULL is \N); exposed for tests. */
 void gr_db_copy_escape(gr_buf_t *out, const char *value);
 
+/* Appends nrows rows of ncolumns values (text, NULL for SQL NULL) in COPY's
+ * binary format, header and trailer included, each value converted as
+ * types[column] (enum gr_db_copy_type) says.  0, or -1 with a sentence
+ * naming the row, column and value in why; exposed for tests. */
+int gr_db_copy_binary_encode(gr_buf_t *out, const int *types, size_t ncolumns,
+                             const char *const *values, size_t nrows, char *why, size_t why_len);
+
 /* Fills err; sqlstate may be NULL. */
 __attribute__((format(printf, 4, 5))) void
 gr_db_error_set(gr_db_error_t *err, int code, const char *sqlstate, const char *fmt, ...);

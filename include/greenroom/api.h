@@ -167,6 +167,11 @@ typedef struct gr_host_api {
     /* ---- end of webhooks ------------------------------------------------ */
     /* http.h: a router under a second prefix (gr_router_mount). */
     gr_router_t *(*router_mount)(gr_context_t *ctx, const char *name, gr_error_t *err);
+    /* db.h: COPY in the binary format; types are enum gr_db_copy_type. */
+    void (*db_copy_binary)(gr_db_t *db, gr_db_tx_t *tx, const char *table,
+                           const char *const *columns, const int *types, size_t ncolumns,
+                           const char *const *values, size_t nrows, gr_db_result_fn cb,
+                           void *user_data);
 } gr_host_api_t;
 
 /* True when the host's table has `field` (an older host may not). */

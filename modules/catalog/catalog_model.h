@@ -246,4 +246,9 @@ void catalog_entity_etag(struct json_object *entity, char out[CATALOG_ETAG_LEN +
  * object, or GR_ERR_IO when no random uid could be made. */
 int catalog_entity_stamp(struct json_object *entity, const char *uid);
 
+/* catalog_entity_stamp, which also sets *json to the stamped entity's
+ * canonical JSON (a new string; NULL on failure): cheaper than stamping
+ * and then calling catalog_entity_canonical_json. */
+int catalog_entity_stamp_json(struct json_object *entity, const char *uid, char **json);
+
 #endif

@@ -36,6 +36,7 @@ typedef struct catalog_search_row {
 typedef struct catalog_search_rows {
     catalog_search_row_t *items;
     size_t len, cap;
+    char *strings; /* the items' keys and values, in one block */
 } catalog_search_rows_t;
 
 /* Flattens an entity as Backstage's buildEntitySearch does, without the
@@ -87,6 +88,32 @@ void catalog_uid_for_ref(const char *ref, char out[CATALOG_UUID_LEN + 1]);
 void catalog_prepare_entity(catalog_prepared_t *out, struct json_object *entity,
                             const char *location, const char *source_path, uint32_t source_line);
 void catalog_prepared_free(catalog_prepared_t *p);
+
+/* ---- stitching the written entities (stitch.c) ----------------------------- */
+
+/* What the catalog stores for a written entity besides its prepared parts. */
+typedef struct catalog_stitched {
+    char *final_entity; /* body with its "relations" list added */
+    size_t body_length; /* characters of the body, where its relations begin */
+    /* Its relations.<type> search rows: nrows (key, value, original value)
+     * triples, pointing into `strings`. */
+    const char **rows;
+    size_t nrows;
+    char *strings;
+} catalog_stitched_t;
+
+/* Fills out[i] for written[i] (sorted by ref, no duplicates).  An entity's
+ * relations are those of every written entity whose source is its ref, and
+ * the rows of `external` (source, type, target: nexternal triples, the
+ * relations stored entities imply for the written ones) whose source is
+ * its ref; the same relation twice is listed once, sorted by type then
+ * target, bytewise.  Pushes onto `others` (when not NULL) each ref that is
+ * not written but is the source of a written entity's relation: its list
+ * changed, and the caller re-stitches it.  Safe on a worker thread. */
+void catalog_stitch_build(catalog_prepared_t *const *written, size_t nwritten,
+                          const char *const *external, size_t nexternal, catalog_stitched_t *out,
+                          gr_strvec_t *others);
+void catalog_stitched_free(catalog_stitched_t *s);
 
 /* ---- filters and SQL text (filter.c) --------------------------------------- */
 

@@ -132,7 +132,7 @@ static int catalog__is_volatile_meta(const char *key)
 /* depth 0 is the entity itself; with skip_volatile, the catalog's own
  * metadata fields are left out so stamping them does not change the hash. */
 static void catalog__canon(gr_buf_t *b, struct json_object *v, int skip_volatile, int depth,
-                           int in_metadata)
+                           int in_metadata, size_t *meta_span)
 {
     switch (json_object_get_type(v)) {
     case json_type_null: gr_buf_puts(b, "null"); return;
@@ -148,7 +148,7 @@ static void catalog__canon(gr_buf_t *b, struct json_object *v, int skip_volatile
         for (size_t i = 0; i < n; i++) {
             if (i)
                 gr_buf_append(b, ",", 1);
-            catalog__canon(b, json_object_array_get_idx(v, i), skip_volatile, depth + 1, 0);
+            catalog__canon(b, json_object_array_get_idx(v, i), skip_volatile, depth + 1, 0, NULL);
         }
         gr_buf_append(b, "]", 1);
         return;
@@ -172,7 +172,11 @@ static void catalog__canon(gr_buf_t *b, struct json_object *v, int skip_volatile
             gr_buf_append(b, ":", 1);
             struct json_object *child = json_object_object_get(v, keys[i]);
             int meta = depth == 0 && strcmp(keys[i], "metadata") == 0;
-            catalog__canon(b, child, skip_volatile, depth + 1, meta);
+            if (meta && meta_span)
+                meta_span[0] = b->len;
+            catalog__canon(b, child, skip_volatile, depth + 1, meta, NULL);
+            if (meta && meta_span)
+                meta_span[1] = b->len;
         }
         gr_buf_append(b, "}", 1);
         free(keys);
@@ -184,16 +188,50 @@ static void catalog__canon(gr_buf_t *b, struct json_object *v, int skip_volatile
 char *catalog_entity_canonical_json(struct json_object *entity)
 {
     gr_buf_t b = {0};
-    catalog__canon(&b, entity, 0, 0, 0);
+    catalog__canon(&b, entity, 0, 0, 0, NULL);
     return gr_buf_steal(&b);
 }
 
 void catalog_entity_etag(struct json_object *entity, char out[CATALOG_ETAG_LEN + 1])
 {
     gr_buf_t b = {0};
-    catalog__canon(&b, entity, 1, 0, 0);
+    catalog__canon(&b, entity, 1, 0, 0, NULL);
     catalog__sha256_hex(b.data ? b.data : "", b.len, out);
     gr_buf_free(&b);
+}
+
+/* The stamped entity's canonical JSON differs from the text its etag is
+ * computed from only inside metadata: that part is written again and
+ * spliced in, instead of walking the whole entity twice. */
+int catalog_entity_stamp_json(struct json_object *entity, const char *uid, char **json)
+{
+    struct json_object *meta;
+    *json = NULL;
+    if (!json_object_object_get_ex(entity, "metadata", &meta) ||
+        !json_object_is_type(meta, json_type_object))
+        return GR_ERR_INVALID;
+    char fresh[CATALOG_UUID_LEN + 1];
+    if (!uid) {
+        if (catalog_uuid_v4(fresh))
+            return GR_ERR_IO;
+        uid = fresh;
+    }
+    json_object_object_add(meta, "uid", json_object_new_string(uid));
+    gr_buf_t b = {0};
+    size_t span[2] = {0, 0};
+    catalog__canon(&b, entity, 1, 0, 0, span);
+    char etag[CATALOG_ETAG_LEN + 1];
+    catalog__sha256_hex(b.data ? b.data : "", b.len, etag);
+    json_object_object_add(meta, "etag", json_object_new_string(etag));
+
+    gr_buf_t out = {0};
+    gr_buf_reserve(&out, b.len + CATALOG_UUID_LEN + CATALOG_ETAG_LEN + 32);
+    gr_buf_append(&out, b.data, span[0]);
+    catalog__canon(&out, meta, 0, 1, 1, NULL);
+    gr_buf_append(&out, b.data + span[1], b.len - span[1]);
+    gr_buf_free(&b);
+    *json = gr_buf_steal(&out);
+    return 0;
 }
 
 int catalog_entity_stamp(struct json_object *entity, const char *uid)

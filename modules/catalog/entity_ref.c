@@ -53,12 +53,12 @@ void catalog_ref_free(catalog_ref_t *ref)
 
 static void catalog__append_lower(gr_buf_t *b, const char *s)
 {
-    for (; *s; s++) {
-        char c = *s;
-        if (c >= 'A' && c <= 'Z')
-            c = (char)(c - 'A' + 'a');
-        gr_buf_append(b, &c, 1);
-    }
+    size_t len = strlen(s);
+    gr_buf_reserve(b, len);
+    for (size_t i = 0; i < len; i++)
+        b->data[b->len + i] = (s[i] >= 'A' && s[i] <= 'Z') ? (char)(s[i] - 'A' + 'a') : s[i];
+    b->len += len;
+    b->data[b->len] = '\0';
 }
 
 char *catalog_ref_string(const char *kind, const char *namespace, const char *name)

@@ -144,7 +144,8 @@ int catalog_entity_relations(struct json_object *entity, catalog_relations_t *ou
             !v)
             continue;
         gr_buf_reset(&path);
-        gr_buf_printf(&path, "spec.%s", rule->field);
+        gr_buf_puts(&path, "spec.");
+        gr_buf_puts(&path, rule->field);
         if (!json_object_is_type(v, json_type_array)) {
             /* Backstage skips an empty string the way it skips a missing
              * field; validation reports it. */

@@ -202,17 +202,29 @@ static void catalog__fail_format(catalog__check_t *c, const char *path, const ch
     free(q);
 }
 
+/* Paths are built for every field checked, valid or not: plain appends,
+ * as printf's formatting cost more than the checks themselves. */
 static const char *catalog__child_path(catalog__check_t *c, const char *parent, const char *key)
 {
     gr_buf_reset(&c->path);
-    gr_buf_printf(&c->path, "%s.%s", parent, key);
+    gr_buf_puts(&c->path, parent);
+    gr_buf_append(&c->path, ".", 1);
+    gr_buf_puts(&c->path, key);
     return c->path.data;
 }
 
 static const char *catalog__index_path(catalog__check_t *c, const char *parent, size_t i)
 {
+    char digits[24];
+    size_t n = 0;
+    do {
+        digits[sizeof digits - 1 - n++] = (char)('0' + i % 10);
+        i /= 10;
+    } while (i);
     gr_buf_reset(&c->path);
-    gr_buf_printf(&c->path, "%s.%zu", parent, i);
+    gr_buf_puts(&c->path, parent);
+    gr_buf_append(&c->path, ".", 1);
+    gr_buf_append(&c->path, digits + sizeof digits - n, n);
     return c->path.data;
 }
 
@@ -232,21 +244,20 @@ static struct json_object *catalog__member(catalog__check_t *c, struct json_obje
                                            const char *context)
 {
     struct json_object *v = NULL;
+    int found = json_object_object_get_ex(obj, key, &v);
+    if (found && json_object_is_type(v, type))
+        return v;
+    if (!found && !required)
+        return NULL;
+    /* The path is only written when there is something to report. */
     const char *path = parent && *parent ? catalog__child_path(c, parent, key) : key;
     char *owned = gr_xstrdup(path);
-    if (!json_object_object_get_ex(obj, key, &v)) {
-        if (required)
-            catalog__fail(c, owned, "is required%s", context ? context : "");
-        free(owned);
-        return NULL;
-    }
-    if (!json_object_is_type(v, type)) {
+    if (!found)
+        catalog__fail(c, owned, "is required%s", context ? context : "");
+    else
         catalog__fail(c, owned, "must be %s, not %s", type_phrase, catalog__json_type_phrase(v));
-        free(owned);
-        return NULL;
-    }
     free(owned);
-    return v;
+    return NULL;
 }
 
 /* ---- envelope and metadata ---------------------------------------------------- */

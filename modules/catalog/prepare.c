@@ -78,7 +78,7 @@ void catalog_prepare_entity(catalog_prepared_t *p, struct json_object *entity, c
     p->namespace = gr_xstrdup(string_at(entity, "metadata", "namespace"));
     p->name = gr_xstrdup(string_at(entity, "metadata", "name"));
     catalog_uid_for_ref(p->ref, p->uid);
-    if (catalog_entity_stamp(entity, p->uid) != 0) {
+    if (catalog_entity_stamp_json(entity, p->uid, &p->body) != 0) {
         reject(p, "metadata", "metadata must be an object");
         return;
     }
@@ -86,10 +86,10 @@ void catalog_prepare_entity(catalog_prepared_t *p, struct json_object *entity, c
 
     gr_error_t err = {0};
     if (catalog_search_rows_build(entity, &p->search, &err) != 0) {
+        free(p->body);
+        p->body = NULL;
         reject(p, "", err.message);
-        return;
     }
-    p->body = catalog_entity_canonical_json(entity);
 }
 
 void catalog_prepared_free(catalog_prepared_t *p)

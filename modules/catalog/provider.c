@@ -86,6 +86,28 @@ static void mutation_free(catalog_mutation_t *m)
 
 static void run_next(catalog_t *cat);
 
+static void free_work(void *arg)
+{
+    mutation_free(arg);
+}
+
+static void free_done(void *arg, int status)
+{
+    if (status != 0) /* cancelled before it ran */
+        mutation_free(arg);
+}
+
+/* A large mutation holds a million small allocations (parsed entities,
+ * search rows); freeing them takes a while, so a worker does it and the
+ * loop goes on to the provider's next step. */
+static void mutation_dispose(catalog_mutation_t *m)
+{
+    gr_error_t err = {0};
+    if (m->ninputs < PREPARE_MIN_CHUNK ||
+        gr_work_submit(m->cat->ctx, free_work, free_done, m, &err) != 0)
+        mutation_free(m);
+}
+
 static void finish(catalog_mutation_t *m, int status, const char *message, const size_t counts[4])
 {
     catalog_t *cat = m->cat;
@@ -136,7 +158,7 @@ static void finish(catalog_mutation_t *m, int status, const char *message, const
     if (m->cb)
         m->cb(&result, m->user_data);
     free(rejected);
-    mutation_free(m);
+    mutation_dispose(m);
     cat->mutating = 0;
     run_next(cat);
     catalog_unref(cat);

@@ -19,45 +19,44 @@ char *catalog_lower(const char *s)
 
 void catalog_search_rows_free(catalog_search_rows_t *rows)
 {
-    for (size_t i = 0; i < rows->len; i++) {
-        free(rows->items[i].key);
-        free(rows->items[i].value);
-        free(rows->items[i].original);
-    }
     free(rows->items);
+    free(rows->strings);
     *rows = (catalog_search_rows_t){0};
 }
 
-/* The raw (key as written, value text or NULL) pairs, before lower-casing. */
-typedef struct kv {
-    char *key;
-    char *value;
-} kv_t;
+/* Every string the builder makes goes into one block (an arena), which the
+ * rows keep: a large sync builds a quarter of a million rows, and one
+ * allocation per string cost more than the rest of the work.  Offsets,
+ * not pointers, while the block still grows. */
+#define NONE ((size_t)-1)
 
-typedef struct kvs {
-    kv_t *items;
-    size_t len, cap;
-} kvs_t;
-
-static void kvs_push(kvs_t *k, const char *key, const char *value)
+static size_t arena_put(gr_buf_t *a, const char *s, size_t len)
 {
-    if (k->len == k->cap) {
-        k->cap = k->cap ? k->cap * 2 : 32;
-        k->items = gr_xrealloc(k->items, k->cap * sizeof *k->items);
-    }
-    k->items[k->len].key = gr_xstrdup(key);
-    k->items[k->len].value = value ? gr_xstrdup(value) : NULL;
-    k->len++;
+    size_t off = a->len;
+    gr_buf_append(a, s, len);
+    gr_buf_append(a, "", 1); /* the NUL that ends it */
+    return off;
 }
 
-static void kvs_free(kvs_t *k)
+/* Copies, lower-cased, the string the arena holds at offset `from`: an
+ * offset, as making room may move the arena. */
+static size_t arena_put_lower(gr_buf_t *a, size_t from)
 {
-    for (size_t i = 0; i < k->len; i++) {
-        free(k->items[i].key);
-        free(k->items[i].value);
-    }
-    free(k->items);
+    size_t len = strlen(a->data + from), off = a->len;
+    gr_buf_reserve(a, len + 1);
+    const char *s = a->data + from;
+    for (size_t i = 0; i < len; i++)
+        a->data[off + i] = (s[i] >= 'A' && s[i] <= 'Z') ? (char)(s[i] - 'A' + 'a') : s[i];
+    a->data[off + len] = '\0';
+    a->len += len + 1;
+    a->data[a->len] = '\0';
+    return off;
 }
+
+/* The raw (key as written, value text or NONE) pairs, before lower-casing. */
+typedef struct raw {
+    size_t key, value;
+} raw_t;
 
 static const char *const special_keys[] = {
     "attachments",   "relations",          "status", "metadata.name", "metadata.uid",
@@ -71,33 +70,55 @@ static int is_special(const char *path)
     return 0;
 }
 
-/* JavaScript's String(value) for the scalars JSON has. */
-static char *scalar_text(struct json_object *v)
+typedef struct walk {
+    gr_buf_t arena;
+    raw_t *raw;
+    size_t n, cap;
+    gr_strvec_t seen_item_keys; /* lower-cased "path.item" already emitted */
+} walk_t;
+
+static void raw_push(walk_t *w, const char *key, size_t key_len, const char *value,
+                     size_t value_len)
+{
+    if (w->n == w->cap) {
+        w->cap = w->cap ? w->cap * 2 : 32;
+        w->raw = gr_xrealloc(w->raw, w->cap * sizeof *w->raw);
+    }
+    size_t k = arena_put(&w->arena, key, key_len);
+    size_t v = value ? arena_put(&w->arena, value, value_len) : NONE;
+    w->raw[w->n++] = (raw_t){k, v};
+}
+
+/* JavaScript's String(value) for the scalars JSON has, into text (at least
+ * 40 bytes) unless it is a string; NULL for null. */
+static const char *scalar_text(struct json_object *v, char *text, size_t *len)
 {
     switch (json_object_get_type(v)) {
-    case json_type_string: return gr_xstrdup(json_object_get_string(v));
-    case json_type_boolean: return gr_xstrdup(json_object_get_boolean(v) ? "true" : "false");
-    case json_type_int: return gr_xasprintf("%" PRId64, json_object_get_int64(v));
+    case json_type_string:
+        *len = (size_t)json_object_get_string_len(v);
+        return json_object_get_string(v);
+    case json_type_boolean:
+        snprintf(text, 40, "%s", json_object_get_boolean(v) ? "true" : "false");
+        break;
+    case json_type_int: snprintf(text, 40, "%" PRId64, json_object_get_int64(v)); break;
     case json_type_double: {
         double d = json_object_get_double(v);
-        if (!isfinite(d))
-            return gr_xstrdup("null");
-        char text[40];
+        if (!isfinite(d)) {
+            snprintf(text, 40, "null");
+            break;
+        }
         for (int prec = 1; prec <= 17; prec++) {
-            snprintf(text, sizeof text, "%.*g", prec, d);
+            snprintf(text, 40, "%.*g", prec, d);
             if (strtod(text, NULL) == d)
                 break;
         }
-        return gr_xstrdup(text);
+        break;
     }
     default: return NULL;
     }
+    *len = strlen(text);
+    return text;
 }
-
-typedef struct walk {
-    kvs_t out;
-    gr_strvec_t seen_item_keys; /* lower-cased "path.item" already emitted */
-} walk_t;
 
 static void visit(walk_t *w, gr_buf_t *path, struct json_object *v)
 {
@@ -106,9 +127,10 @@ static void visit(walk_t *w, gr_buf_t *path, struct json_object *v)
     enum json_type t = json_object_get_type(v);
     if (t == json_type_null || t == json_type_string || t == json_type_boolean ||
         t == json_type_int || t == json_type_double) {
-        char *text = scalar_text(v);
-        kvs_push(&w->out, path->len ? path->data : "", text);
-        free(text);
+        char text[40];
+        size_t len = 0;
+        const char *value = scalar_text(v, text, &len);
+        raw_push(w, path->len ? path->data : "", path->len, value, len);
         return;
     }
     size_t mark = path->len;
@@ -124,7 +146,7 @@ static void visit(walk_t *w, gr_buf_t *path, struct json_object *v)
                 char *lower = catalog_lower(path->data);
                 if (!gr_strvec_contains(&w->seen_item_keys, lower)) {
                     gr_strvec_push_owned(&w->seen_item_keys, lower);
-                    kvs_push(&w->out, path->data, "true");
+                    raw_push(w, path->data, path->len, "true", 4);
                 } else {
                     free(lower);
                 }
@@ -155,43 +177,39 @@ static const char *string_at(struct json_object *obj, const char *a, const char 
     return json_object_get_string(y);
 }
 
-static int cmp_kv_key(const void *a, const void *b)
+static void raw_push_str(walk_t *w, const char *key, const char *value)
 {
-    return strcmp(((const kv_t *)a)->key, ((const kv_t *)b)->key);
+    raw_push(w, key, strlen(key), value, value ? strlen(value) : 0);
+}
+
+/* A key lower-cased, and the key as written. */
+typedef struct key_pair {
+    const char *lower, *original;
+} key_pair_t;
+
+static int cmp_key_pair(const void *a, const void *b)
+{
+    return strcmp(((const key_pair_t *)a)->lower, ((const key_pair_t *)b)->lower);
 }
 
 /* Backstage refuses an entity with two keys that differ only in case, since
  * they would fold into one search key. */
-static int check_case_clash(const kvs_t *raw, gr_error_t *err)
+static int check_case_clash(const char *base, const raw_t *raw, const size_t *lower, size_t n,
+                            gr_error_t *err)
 {
-    kv_t *sorted = gr_xmalloc((raw->len ? raw->len : 1) * sizeof *sorted);
-    size_t n = 0;
-    for (size_t i = 0; i < raw->len; i++) {
-        sorted[n].key = catalog_lower(raw->items[i].key);
-        sorted[n].value = raw->items[i].key; /* borrowed: the original key */
-        n++;
-    }
-    qsort(sorted, n, sizeof *sorted, cmp_kv_key);
+    key_pair_t *sorted = gr_xmalloc((n ? n : 1) * sizeof *sorted);
+    for (size_t i = 0; i < n; i++)
+        sorted[i] = (key_pair_t){base + lower[i], base + raw[i].key};
+    qsort(sorted, n, sizeof *sorted, cmp_key_pair);
     int rc = 0;
     for (size_t i = 1; i < n && rc == 0; i++)
-        if (strcmp(sorted[i].key, sorted[i - 1].key) == 0 &&
-            strcmp(sorted[i].value, sorted[i - 1].value) != 0)
+        if (strcmp(sorted[i].lower, sorted[i - 1].lower) == 0 &&
+            strcmp(sorted[i].original, sorted[i - 1].original) != 0)
             rc = gr_error_set(err, GR_ERR_INVALID,
                               "entity has duplicate keys that vary only in casing, '%s'",
-                              sorted[i].key);
-    for (size_t i = 0; i < n; i++)
-        free(sorted[i].key);
+                              sorted[i].lower);
     free(sorted);
     return rc;
-}
-
-static void rows_push(catalog_search_rows_t *rows, char *key, char *value, char *original)
-{
-    if (rows->len == rows->cap) {
-        rows->cap = rows->cap ? rows->cap * 2 : 32;
-        rows->items = gr_xrealloc(rows->items, rows->cap * sizeof *rows->items);
-    }
-    rows->items[rows->len++] = (catalog_search_row_t){key, value, original};
 }
 
 static int cmp_row(const void *a, const void *b)
@@ -211,43 +229,61 @@ int catalog_search_rows_build(struct json_object *entity, catalog_search_rows_t 
     *out = (catalog_search_rows_t){0};
     walk_t w = {0};
     gr_buf_t path = {0};
+    gr_buf_reserve(&w.arena, 1024);
     visit(&w, &path, entity);
     gr_buf_free(&path);
     gr_strvec_free(&w.seen_item_keys);
 
     const char *name = string_at(entity, "metadata", "name");
     const char *ns = string_at(entity, "metadata", "namespace");
-    kvs_push(&w.out, "metadata.name", name);
-    kvs_push(&w.out, "metadata.namespace", ns);
-    kvs_push(&w.out, "metadata.uid", string_at(entity, "metadata", "uid"));
+    raw_push_str(&w, "metadata.name", name);
+    raw_push_str(&w, "metadata.namespace", ns);
+    raw_push_str(&w, "metadata.uid", string_at(entity, "metadata", "uid"));
     if (!ns || !*ns)
-        kvs_push(&w.out, "metadata.namespace", CATALOG_DEFAULT_NAMESPACE);
+        raw_push_str(&w, "metadata.namespace", CATALOG_DEFAULT_NAMESPACE);
 
-    int rc = check_case_clash(&w.out, err);
+    /* Lower-cased keys and kept values, offsets into the arena too; then
+     * the arena stops growing and offsets become pointers. */
+    size_t *lkey = gr_xmalloc((w.n ? w.n : 1) * sizeof *lkey);
+    size_t *lvalue = gr_xmalloc((w.n ? w.n : 1) * sizeof *lvalue);
+    for (size_t i = 0; i < w.n; i++) {
+        lkey[i] = arena_put_lower(&w.arena, w.raw[i].key);
+        size_t v = w.raw[i].value;
+        int keep = v != NONE && strlen(w.arena.data + v) <= CATALOG_SEARCH_MAX_VALUE;
+        lvalue[i] = keep ? arena_put_lower(&w.arena, v) : NONE;
+    }
+    /* The rows live as long as the mutation: give back the slack first. */
+    w.arena.data = gr_xrealloc(w.arena.data, w.arena.len + 1);
+    w.arena.cap = w.arena.len + 1;
+    const char *base = w.arena.data;
+
+    int rc = check_case_clash(base, w.raw, lkey, w.n, err);
     if (rc == 0) {
-        for (size_t i = 0; i < w.out.len; i++) {
-            const kv_t *kv = &w.out.items[i];
-            if (strlen(kv->key) > CATALOG_SEARCH_MAX_KEY)
+        out->items = gr_xmalloc((w.n ? w.n : 1) * sizeof *out->items);
+        out->cap = w.n;
+        for (size_t i = 0; i < w.n; i++) {
+            if (strlen(base + w.raw[i].key) > CATALOG_SEARCH_MAX_KEY)
                 continue;
-            int keep = kv->value && strlen(kv->value) <= CATALOG_SEARCH_MAX_VALUE;
-            rows_push(out, catalog_lower(kv->key), keep ? catalog_lower(kv->value) : NULL,
-                      keep ? gr_xstrdup(kv->value) : NULL);
+            int keep = lvalue[i] != NONE;
+            out->items[out->len++] = (catalog_search_row_t){
+                (char *)base + lkey[i], keep ? (char *)base + lvalue[i] : NULL,
+                keep ? (char *)base + w.raw[i].value : NULL};
         }
         /* Drop duplicate (key, value) pairs, such as a tag listed twice. */
         if (out->len)
             qsort(out->items, out->len, sizeof *out->items, cmp_row);
         size_t k = 0;
         for (size_t i = 0; i < out->len; i++) {
-            if (k && cmp_row(&out->items[k - 1], &out->items[i]) == 0) {
-                free(out->items[i].key);
-                free(out->items[i].value);
-                free(out->items[i].original);
+            if (k && cmp_row(&out->items[k - 1], &out->items[i]) == 0)
                 continue;
-            }
             out->items[k++] = out->items[i];
         }
         out->len = k;
+        out->strings = gr_buf_steal(&w.arena);
     }
-    kvs_free(&w.out);
+    free(lkey);
+    free(lvalue);
+    free(w.raw);
+    gr_buf_free(&w.arena);
     return rc;
 }

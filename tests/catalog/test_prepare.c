@@ -89,6 +89,51 @@ TEST(the_uid_depends_on_the_ref_only_and_the_etag_on_content_only)
     json_object_put(e3);
 }
 
+TEST(the_body_is_the_stamped_entitys_canonical_json)
+{
+    /* The body is spliced from the etag's canonical text: it must equal a
+     * fresh canonical rendering of the stamped entity, whatever sits in
+     * metadata before or after the keys the stamp adds, generation
+     * included (kept in the body, left out of the etag). */
+    static const char *const docs[] = {
+        component_json,
+        "{\"kind\":\"Group\",\"apiVersion\":\"backstage.io/v1alpha1\",\"spec\":{\"type\":\"team\","
+        "\"children\":[]},\"metadata\":{\"zeta\":{\"uid\":\"nested, kept\"},\"generation\":4,"
+        "\"name\":\"a\",\"annotations\":{\"x.io/y\":\"\\u00e9\\n\\\"q\\\"\"},"
+        "\"description\":\"d\"}}",
+    };
+    for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) {
+        struct json_object *e = json_tokener_parse(docs[i]);
+        REQUIRE(e != NULL);
+        catalog_prepared_t p;
+        catalog_prepare_entity(&p, e, NULL, NULL, 0);
+        REQUIRE(!p.rejected);
+        char *canonical = catalog_entity_canonical_json(e);
+        CHECK_STR(p.body, canonical);
+        char etag[CATALOG_ETAG_LEN + 1];
+        catalog_entity_etag(e, etag);
+        CHECK_STR(p.etag, etag);
+        free(canonical);
+        catalog_prepared_free(&p);
+        json_object_put(e);
+    }
+    struct json_object *plain = json_tokener_parse(docs[1]);
+    struct json_object *meta;
+    REQUIRE(json_object_object_get_ex(plain, "metadata", &meta));
+    json_object_object_add(meta, "generation", json_object_new_int(5));
+    catalog_prepared_t a, b;
+    struct json_object *other = json_tokener_parse(docs[1]);
+    catalog_prepare_entity(&a, plain, NULL, NULL, 0);
+    catalog_prepare_entity(&b, other, NULL, NULL, 0);
+    CHECK_STR(a.etag, b.etag);
+    CHECK(strcmp(a.body, b.body) != 0);
+    CHECK_CONTAINS(a.body, "\"generation\":5");
+    catalog_prepared_free(&a);
+    catalog_prepared_free(&b);
+    json_object_put(plain);
+    json_object_put(other);
+}
+
 TEST(an_invalid_entity_is_refused_with_the_field_at_fault)
 {
     struct json_object *e = json_tokener_parse(
@@ -179,6 +224,41 @@ static char *project(const char *fields_text, const char *entity_json)
     return text;
 }
 
+TEST(search_rows_of_a_large_entity_keep_every_key_and_value)
+{
+    /* Many long keys and values: the block the rows' strings share grows
+     * several times while they are written. */
+    gr_buf_t doc = {0};
+    gr_buf_puts(&doc, "{\"apiVersion\":\"backstage.io/v1alpha1\",\"kind\":\"Component\","
+                      "\"metadata\":{\"name\":\"big\",\"annotations\":{");
+    for (int i = 0; i < 200; i++)
+        gr_buf_printf(&doc, "%s\"example.com/Key-%03d\":\"Value-%03d-%s\"", i ? "," : "", i, i,
+                      "With-A-Fairly-Long-Tail-To-Fill-The-Block");
+    gr_buf_puts(&doc, "}},\"spec\":{\"type\":\"service\",\"lifecycle\":\"production\","
+                      "\"owner\":\"team-a\"}}");
+    struct json_object *e = json_tokener_parse(doc.data);
+    REQUIRE(e != NULL);
+    catalog_prepared_t p;
+    catalog_prepare_entity(&p, e, NULL, NULL, 0);
+    if (p.rejected)
+        fprintf(stderr, "refused: %s %s\n", p.reject_path, p.reject_message);
+    REQUIRE(!p.rejected);
+    size_t annotations = 0;
+    for (size_t i = 0; i < p.search.len; i++)
+        annotations += strncmp(p.search.items[i].key, "metadata.annotations.", 21) == 0;
+    CHECK(annotations == 200);
+    CHECK_STR(row(&p.search, "metadata.annotations.example.com/key-000",
+                  "value-000-with-a-fairly-long-tail-to-fill-the-block"),
+              "Value-000-With-A-Fairly-Long-Tail-To-Fill-The-Block");
+    CHECK_STR(row(&p.search, "metadata.annotations.example.com/key-199",
+                  "value-199-with-a-fairly-long-tail-to-fill-the-block"),
+              "Value-199-With-A-Fairly-Long-Tail-To-Fill-The-Block");
+    CHECK_STR(row(&p.search, "spec.owner", "team-a"), "team-a");
+    catalog_prepared_free(&p);
+    json_object_put(e);
+    gr_buf_free(&doc);
+}
+
 TEST(fields_keep_only_the_listed_paths)
 {
     const char *e = "{\"kind\":\"Group\",\"metadata\":{\"name\":\"a\",\"namespace\":\"default\","
@@ -255,8 +335,10 @@ TEST(cursors_round_trip_and_refuse_garbage)
 
 TEST_MAIN(TEST_ENTRY(a_valid_entity_is_prepared_with_ref_uid_etag_relations_and_body),
           TEST_ENTRY(the_uid_depends_on_the_ref_only_and_the_etag_on_content_only),
+          TEST_ENTRY(the_body_is_the_stamped_entitys_canonical_json),
           TEST_ENTRY(an_invalid_entity_is_refused_with_the_field_at_fault),
           TEST_ENTRY(search_rows_flatten_the_entity_as_backstage_does),
           TEST_ENTRY(search_rows_refuse_keys_that_differ_only_in_case_and_drop_long_values),
+          TEST_ENTRY(search_rows_of_a_large_entity_keep_every_key_and_value),
           TEST_ENTRY(fields_keep_only_the_listed_paths),
           TEST_ENTRY(cursors_round_trip_and_refuse_garbage))

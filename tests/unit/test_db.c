@@ -533,6 +533,130 @@ TEST(copy_loads_rows)
     service_done(svc);
 }
 
+TEST(copy_binary_loads_rows_of_each_type)
+{
+    gr_db_service_t *svc;
+    gr_db_t *db;
+    gr_db_tx_t *tx;
+    cap_t c = {0};
+    /* Enough rows for several megabytes: libpq's buffer must drain between
+     * chunks, and every row must still arrive. */
+    enum { N = 60000 };
+    static const char *vals[N * 6];
+    static char ids[N][12], big[N][24], uids[N][40];
+    const char *cols[] = {"id", "uid", "body", "n", "flag", "note"};
+    const int types[] = {GR_DB_COPY_INT4, GR_DB_COPY_UUID, GR_DB_COPY_TEXT,
+                         GR_DB_COPY_INT8, GR_DB_COPY_BOOL, GR_DB_COPY_TEXT};
+    REQUIRE(pg());
+    REQUIRE((svc = service(GR_DB_DIVISION_DATABASE)) != NULL);
+    REQUIRE((db = plugin(svc, "bulkbin")) != NULL);
+    q(db, &c,
+      "CREATE TABLE items (id int PRIMARY KEY, uid uuid, body text, n bigint, flag boolean, "
+      "note text)",
+      0, NULL);
+    REQUIRE(c.code == 0);
+    for (int i = 0; i < N; i++) {
+        snprintf(ids[i], sizeof ids[i], "%d", i - 5);
+        snprintf(big[i], sizeof big[i], "%lld", (long long)i * 4000000000LL);
+        snprintf(uids[i], sizeof uids[i], "%08X-0000-8000-8000-%012d", i, i);
+        vals[i * 6] = ids[i];
+        vals[i * 6 + 1] = uids[i];
+        vals[i * 6 + 2] = i % 2 ? "tab\there\nnew line \\N not null \\ back\r" : "ünïcödé";
+        vals[i * 6 + 3] = big[i];
+        vals[i * 6 + 4] = i % 2 ? "t" : "false";
+        vals[i * 6 + 5] = i % 3 ? NULL : "";
+    }
+    cap_free(&c);
+    gr_db_copy_binary(db, "items", cols, types, 6, vals, N, on_cap, &c);
+    wait_cap(&c);
+    CHECK(c.code == 0);
+    CHECK(c.affected == N);
+    q(db, &c,
+      "SELECT count(*), count(note), sum(id), sum(n), count(*) FILTER (WHERE flag) FROM items", 0,
+      NULL);
+    CHECK_STR(c.v[0][0], "60000");
+    CHECK_STR(c.v[0][1], "20000");
+    CHECK_STR(c.v[0][2], "1799670000");
+    CHECK_STR(c.v[0][3], "7199880000000000000");
+    CHECK_STR(c.v[0][4], "30000");
+    q(db, &c, "SELECT body, uid, note IS NULL, note FROM items WHERE id IN (-5, -4) ORDER BY id", 0,
+      NULL);
+    CHECK_STR(c.v[0][0], "ünïcödé");
+    CHECK_STR(c.v[0][1], "00000000-0000-8000-8000-000000000000");
+    CHECK_STR(c.v[0][2], "f");
+    CHECK_STR(c.v[0][3], "");
+    CHECK_STR(c.v[1][0], "tab\there\nnew line \\N not null \\ back\r");
+    CHECK_STR(c.v[1][1], "00000001-0000-8000-8000-000000000001");
+    CHECK_STR(c.v[1][2], "t");
+
+    /* A value that is not of its column's type is refused before anything
+     * is sent, naming the row and the column. */
+    const char *bad[] = {"1000000", "not-a-uuid", "x", "1", "t", NULL};
+    cap_free(&c);
+    gr_db_copy_binary(db, "items", cols, types, 6, bad, 1, on_cap, &c);
+    wait_cap(&c);
+    CHECK(c.code == GR_ERR_INVALID);
+    CHECK_CONTAINS(c.message, "row 1, column 2");
+    const char *bad_int[] = {"12x", uids[0], "x", "1", "t", NULL};
+    cap_free(&c);
+    gr_db_copy_binary(db, "items", cols, types, 6, bad_int, 1, on_cap, &c);
+    wait_cap(&c);
+    CHECK(c.code == GR_ERR_INVALID);
+    CHECK_CONTAINS(c.message, "is not an integer");
+    /* Types that do not match the table's: the server refuses the COPY. */
+    const int wrong[] = {GR_DB_COPY_INT8, GR_DB_COPY_UUID, GR_DB_COPY_TEXT,
+                         GR_DB_COPY_INT8, GR_DB_COPY_BOOL, GR_DB_COPY_TEXT};
+    const char *row[] = {"1000001", uids[1], "x", "1", "t", NULL};
+    cap_free(&c);
+    gr_db_copy_binary(db, "items", cols, wrong, 6, row, 1, on_cap, &c);
+    wait_cap(&c);
+    CHECK(c.code != 0);
+    q(db, &c, "SELECT count(*) FROM items", 0, NULL);
+    CHECK_STR(c.v[0][0], "60000");
+
+    /* Refused inside a transaction, the COPY fails the transaction as a
+     * statement the server refused would. */
+    REQUIRE((tx = begin(db)) != NULL);
+    txq(tx, &c, "INSERT INTO items (id) VALUES (2000000)", 0, NULL);
+    CHECK(c.code == 0);
+    cap_free(&c);
+    gr_db_tx_copy_binary(tx, "items", cols, types, 6, bad, 1, on_cap, &c);
+    wait_cap(&c);
+    CHECK(c.code == GR_ERR_INVALID);
+    CHECK(tx_end(tx, 1, &c) != 0);
+    CHECK_CONTAINS(c.message, "not a uuid");
+    q(db, &c, "SELECT count(*) FROM items WHERE id = 2000000", 0, NULL);
+    CHECK_STR(c.v[0][0], "0");
+    cap_free(&c);
+    service_done(svc);
+}
+
+TEST(copy_binary_format)
+{
+    gr_buf_t b = {0};
+    char why[128];
+    const int types[] = {GR_DB_COPY_TEXT, GR_DB_COPY_INT4};
+    const char *vals[] = {"ab", "-2", NULL, "7"};
+    REQUIRE(gr_db_copy_binary_encode(&b, types, 2, vals, 2, why, sizeof why) == 0);
+    /* One line per part of the format. */
+    /* clang-format off */
+    static const unsigned char want[] = {
+        'P', 'G', 'C', 'O', 'P', 'Y', '\n', 0xff, '\r', '\n', 0, /* signature */
+        0, 0, 0, 0, 0, 0, 0, 0,                                  /* flags, extension */
+        0, 2, 0, 0, 0, 2, 'a', 'b', 0, 0, 0, 4, 0xff, 0xff, 0xff, 0xfe,
+        0, 2, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 4, 0, 0, 0, 7,
+        0xff, 0xff /* trailer */};
+    /* clang-format on */
+    CHECK(b.len == sizeof want);
+    CHECK(b.len == sizeof want && memcmp(b.data, want, sizeof want) == 0);
+    gr_buf_free(&b);
+    const int uuid[] = {GR_DB_COPY_UUID};
+    const char *short_uuid[] = {"0000000-0000-8000-8000-000000000000"};
+    CHECK(gr_db_copy_binary_encode(&b, uuid, 1, short_uuid, 1, why, sizeof why) != 0);
+    CHECK_CONTAINS(why, "is not a uuid");
+    gr_buf_free(&b);
+}
+
 TEST(copy_escape_format)
 {
     gr_buf_t b = {0};
@@ -894,7 +1018,8 @@ TEST_MAIN(TEST_ENTRY(options_parse_connection_strings),
           TEST_ENTRY(query_round_trips_hostile_parameters), TEST_ENTRY(typed_accessors),
           TEST_ENTRY(errors_carry_sqlstate_and_misuse_is_refused),
           TEST_ENTRY(transactions_commit_and_roll_back), TEST_ENTRY(prepared_statements),
-          TEST_ENTRY(copy_loads_rows), TEST_ENTRY(copy_escape_format),
+          TEST_ENTRY(copy_loads_rows), TEST_ENTRY(copy_binary_loads_rows_of_each_type),
+          TEST_ENTRY(copy_binary_format), TEST_ENTRY(copy_escape_format),
           TEST_ENTRY(migrations_apply_once_and_refuse_changes),
           TEST_ENTRY(two_services_migrate_concurrently), TEST_ENTRY(division_mode_database),
           TEST_ENTRY(division_mode_schema), TEST_ENTRY(plugin_connection_override),

@@ -149,6 +149,11 @@ TEST(embedded_default_from_empty_then_existing_state_dir)
     /* Only the unix socket: no TCP listener. */
     CHECK(query(db, "SELECT current_setting('listen_addresses')", 0, NULL, &c) == 0);
     CHECK_STR(c.value, "");
+    /* Tuned for bulk loads (see pg_cluster.c). */
+    CHECK(query(db, "SELECT current_setting('wal_buffers')", 0, NULL, &c) == 0);
+    CHECK_STR(c.value, "16MB");
+    CHECK(query(db, "SELECT current_setting('wal_init_zero')", 0, NULL, &c) == 0);
+    CHECK_STR(c.value, "off");
     if (geteuid() == 0) {
         /* The server does not run as root. */
         char path[64], buf[256] = "";
