@@ -36,6 +36,8 @@
 #include "kafka_model.h"
 #include "util.h"
 
+struct json_object;
+
 #define KM_ANNOTATION_PRINCIPAL "greenroom.dev/kafka-principal"
 #define KM_ANNOTATION_CLUSTER "greenroom.dev/kafka-cluster"
 #define KM_ANNOTATION_TOPIC "greenroom.dev/kafka-topic"
@@ -57,6 +59,11 @@ typedef struct km_components {
 void km_components_add(km_components_t *c, const char *ref, const char *name,
                        const char *principals);
 void km_components_free(km_components_t *c);
+/* Adds the Components of a JSON array of entities as the catalog reads
+ * them (kind, metadata.name, metadata.namespace and metadata.annotations
+ * are enough): ref made canonical, the principal annotation when it is a
+ * string.  Entities without a kind or name are skipped. */
+void km_components_from_entities(km_components_t *c, struct json_object *entities);
 
 /* One entity to hand to the catalog. */
 typedef struct km_entity {

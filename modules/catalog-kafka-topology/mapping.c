@@ -36,6 +36,28 @@ void km_components_free(km_components_t *c)
     *c = (km_components_t){0};
 }
 
+void km_components_from_entities(km_components_t *c, struct json_object *entities)
+{
+    size_t n =
+        json_object_is_type(entities, json_type_array) ? json_object_array_length(entities) : 0;
+    for (size_t i = 0; i < n; i++) {
+        struct json_object *entity = json_object_array_get_idx(entities, i), *meta, *name,
+                           *annotations, *principals = NULL;
+        char *ref = catalog_ref_of_entity(entity);
+        if (!ref)
+            continue;
+        json_object_object_get_ex(entity, "metadata", &meta);
+        json_object_object_get_ex(meta, "name", &name);
+        if (json_object_object_get_ex(meta, "annotations", &annotations) &&
+            json_object_object_get_ex(annotations, KM_ANNOTATION_PRINCIPAL, &principals) &&
+            !json_object_is_type(principals, json_type_string))
+            principals = NULL;
+        km_components_add(c, ref, json_object_get_string(name),
+                          principals ? json_object_get_string(principals) : NULL);
+        free(ref);
+    }
+}
+
 void km_result_free(km_result_t *r)
 {
     for (size_t i = 0; i < r->nentities; i++) {

@@ -12,16 +12,19 @@
  * section) switches the mapping on; turned off, the module withdraws the
  * entities it emitted.
  *
- * For each new model: read the catalog's Components (from the catalog's
- * own tables, which a module of the catalog shares), build the entities on
- * the thread pool (mapping.c), apply them as one full mutation, and report
- * the result to the plugin's status and the catalog's provider status.
- * Models arriving while one is mapped wait; only the newest is mapped next.
- * The Components change on their own schedule (another provider's sync):
- * every COMPONENTS_POLL_MS the module compares their count and latest
- * update with what the last mapping saw, and maps the model again when
- * they differ, so a Component added after the topics still gets its
- * dependsOn relations without waiting for the next topology sync. */
+ * For each new model: read the catalog's Components through the
+ * extension point (catalog_entities_read: only the fields the matching
+ * needs), build the entities on the thread pool (mapping.c), apply them as
+ * one full mutation, and report the result to the plugin's status and the
+ * catalog's provider status.  Models arriving while one is mapped wait;
+ * only the newest is mapped next.  The Components change on their own
+ * schedule (another provider's sync): every COMPONENTS_POLL_MS the module
+ * asks the catalog for the revision of the same read and maps the model
+ * again when it differs from the one the last mapping read, so a Component
+ * added, changed or removed after the topics were mapped is matched without
+ * waiting for the next topology sync.  The fields leave relations out, so
+ * the dependsOn relations a mapping gives the Components do not count as a
+ * change of them. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,15 +39,10 @@
 
 #define COMPONENTS_POLL_MS 10000
 
-/* The Components, each row also carrying the set's fingerprint (count and
- * latest update), as the poll below reads it. */
-#define SQL_COMPONENTS                                                                             \
-    "SELECT ref, name, entity->'metadata'->'annotations'->>'" KM_ANNOTATION_PRINCIPAL "', "        \
-    "count(*) OVER () || '|' || max(updated_at) OVER () "                                          \
-    "FROM entities WHERE lower(kind) = 'component'"
-#define SQL_FINGERPRINT                                                                            \
-    "SELECT count(*) || '|' || coalesce(max(updated_at)::text, '') FROM entities "                 \
-    "WHERE lower(kind) = 'component'"
+/* What the mapping reads of the catalog, for the read and its revision
+ * alike: the Components' refs, names and annotations. */
+#define COMPONENTS_FILTER "kind=component"
+#define COMPONENTS_FIELDS "kind,metadata.name,metadata.namespace,metadata.annotations"
 
 typedef struct ckt {
     gr_context_t *ctx;
@@ -62,12 +60,13 @@ typedef struct ckt {
     int running;
     int withdrawn; /* the empty set was applied since the mapping was turned off */
 
-    /* The model mapped last, and the Components it was matched against. */
+    /* The model mapped last, and the revision of the Components it was
+     * matched against ("" when they could not be read). */
     const kafka_snapshot_t *current;
     char *current_owner;
-    char *fingerprint;
+    char *revision;
     uv_timer_t poll;
-    int polling; /* a fingerprint query is in flight */
+    int polling; /* a revision query is in flight */
 } ckt_t;
 
 typedef struct ckt_run {
@@ -76,8 +75,9 @@ typedef struct ckt_run {
     int enabled;
     char *owner;
     uint64_t start_ms;
+    struct json_object *components; /* as read, until the worker turns them into comps */
     km_components_t comps;
-    char *fingerprint;
+    char *revision;
     km_result_t result;
 } ckt_run_t;
 
@@ -97,7 +97,7 @@ static void ckt_unref(ckt_t *m)
     kafka_topology_unlisten(m->kafka, m->listener);
     free(m->pending_owner);
     free(m->current_owner);
-    free(m->fingerprint);
+    free(m->revision);
     free(m);
 }
 
@@ -120,13 +120,15 @@ static void run_end(ckt_run_t *run, int mapped)
         free(m->current_owner);
         m->current_owner = run->owner;
         run->owner = NULL;
-        free(m->fingerprint);
-        m->fingerprint = run->fingerprint;
-        run->fingerprint = NULL;
+        free(m->revision);
+        m->revision = run->revision;
+        run->revision = NULL;
     }
     if (run->snap)
         kafka_snapshot_release(m->kafka, run->snap);
-    free(run->fingerprint);
+    if (run->components)
+        json_object_put(run->components);
+    free(run->revision);
     km_components_free(&run->comps);
     km_result_free(&run->result);
     free(run->owner);
@@ -226,6 +228,9 @@ static void apply(ckt_run_t *run)
 static void build_work(void *arg)
 {
     ckt_run_t *run = arg;
+    km_components_from_entities(&run->comps, run->components);
+    json_object_put(run->components);
+    run->components = NULL;
     km_build(run->snap->topology, run->snap->location_prefix, &run->comps, run->owner,
              &run->result);
 }
@@ -240,26 +245,30 @@ static void built(void *arg, int status)
     apply(run);
 }
 
-static void components_read(const gr_db_result_t *res, const gr_db_error_t *err, void *ud)
+/* Maps the model with the Components read (none when they could not be
+ * read: the topics are still worth mapping, and the poll maps them again
+ * once the Components can be read). */
+static void build(ckt_run_t *run)
+{
+    gr_error_t err = {0};
+    if (gr_work_submit(run->m->ctx, build_work, built, run, &err) != 0)
+        run_end(run, 0);
+}
+
+static void components_read(struct json_object *entities, const char *revision,
+                            const gr_error_t *err, void *ud)
 {
     ckt_run_t *run = ud;
     ckt_t *m = run->m;
-    if (m->stopping) {
+    if (m->stopping || (err && err->code == GR_ERR_CANCELED)) {
         run_end(run, 0);
         return;
     }
-    /* Without the Components the topics are still worth mapping; the poll
-     * maps them again once the Components can be read. */
     if (err)
         gr_log_warn(m->ctx->log, "reading the catalog's Components failed: %s", err->message);
-    for (int i = 0; !err && i < gr_db_result_rows(res); i++)
-        km_components_add(&run->comps, gr_db_result_value(res, i, 0), gr_db_result_value(res, i, 1),
-                          gr_db_result_value(res, i, 2));
-    const char *fp = !err && gr_db_result_rows(res) ? gr_db_result_value(res, 0, 3) : NULL;
-    run->fingerprint = gr_xstrdup(err ? "" : fp ? fp : "0|");
-    gr_error_t werr = {0};
-    if (gr_work_submit(m->ctx, build_work, built, run, &werr) != 0)
-        run_end(run, 0);
+    run->components = err ? NULL : json_object_get(entities);
+    run->revision = gr_xstrdup(err ? "" : revision);
+    build(run);
 }
 
 static void run_next(ckt_t *m)
@@ -286,7 +295,13 @@ static void run_next(ckt_t *m)
         return;
     }
     m->withdrawn = 0;
-    gr_db_query(m->ctx->db, SQL_COMPONENTS, 0, NULL, components_read, run);
+    gr_error_t err = {0};
+    if (catalog_entities_read(m->catalog, COMPONENTS_FILTER, COMPONENTS_FIELDS, components_read,
+                              run, &err) != 0) {
+        gr_log_warn(m->ctx->log, "reading the catalog's Components failed: %s", err.message);
+        run->revision = gr_xstrdup("");
+        build(run);
+    }
 }
 
 static void on_snapshot(const kafka_snapshot_t *snap, const kafka_catalog_mapping_t *mapping,
@@ -304,14 +319,13 @@ static void on_snapshot(const kafka_snapshot_t *snap, const kafka_catalog_mappin
     run_next(m);
 }
 
-static void fingerprint_read(const gr_db_result_t *res, const gr_db_error_t *err, void *ud)
+static void revision_read(const char *revision, const gr_error_t *err, void *ud)
 {
     ckt_t *m = ud;
     m->polling = 0;
-    const char *fp = !err && gr_db_result_rows(res) ? gr_db_result_value(res, 0, 0) : NULL;
-    /* The count reads "0|" for no Components, as in the mapping's query. */
-    if (!m->stopping && fp && m->current && !m->pending && !m->running && m->fingerprint &&
-        strcmp(fp, m->fingerprint) != 0) {
+    (void)err; /* the next poll asks again */
+    if (!m->stopping && revision && m->current && !m->pending && !m->running && m->revision &&
+        strcmp(revision, m->revision) != 0) {
         gr_log_info(m->ctx->log, "the catalog's Components changed: mapping the topics again");
         m->pending = kafka_snapshot_hold(m->kafka, m->current);
         m->pending_enabled = 1;
@@ -327,9 +341,15 @@ static void on_poll(uv_timer_t *t)
     ckt_t *m = t->data;
     if (m->stopping || m->polling || m->running || !m->current)
         return;
+    gr_error_t err = {0};
+    if (catalog_entities_revision(m->catalog, COMPONENTS_FILTER, COMPONENTS_FIELDS, revision_read,
+                                  m, &err) != 0) {
+        gr_log_warn(m->ctx->log, "asking the catalog whether its Components changed failed: %s",
+                    err.message);
+        return;
+    }
     m->polling = 1;
     ckt_ref(m);
-    gr_db_query(m->ctx->db, SQL_FINGERPRINT, 0, NULL, fingerprint_read, m);
 }
 
 static int ckt_init(gr_context_t *ctx, gr_error_t *err)
@@ -341,9 +361,10 @@ static int ckt_init(gr_context_t *ctx, gr_error_t *err)
         return gr_error_set(err, GR_ERR_UNAVAILABLE,
                             "the catalog's entity-provider and kafka-topology's listener extension "
                             "points are both needed: load catalog and kafka-topology");
-    if (!ctx->db)
-        return gr_error_set(err, GR_ERR_UNAVAILABLE,
-                            "the catalog's database is needed to match services to Components");
+    if (!CATALOG_API_HAS(catalog, entities_read) || !CATALOG_API_HAS(catalog, entities_revision))
+        return gr_error_set(err, GR_ERR_UNSUPPORTED,
+                            "the catalog loaded is too old to let modules read its Components: "
+                            "update the catalog module with this one");
     ckt_t *m = gr_xcalloc(1, sizeof *m);
     m->ctx = ctx;
     m->catalog = catalog;

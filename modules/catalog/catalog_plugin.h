@@ -190,6 +190,15 @@ void catalog_sql_by_refs(catalog_sql_t *q, const char *joined_refs, const catalo
  * lower-cased. */
 void catalog_sql_facets(catalog_sql_t *q, const gr_strvec_t *facets, const catalog_filter_t *f);
 
+/* Reads through the extension point (read.c).  The revision of the
+ * entities f matches: one row of one text column.  with_relations: the
+ * revision also changes when an entity's relations are re-stitched. */
+void catalog_sql_revision(catalog_sql_t *q, const catalog_filter_t *f, int with_relations);
+/* Rows of (revision, final_entity) sorted by ref, the revision that of
+ * catalog_sql_revision on the same snapshot; an empty set is one row with
+ * a NULL final_entity. */
+void catalog_sql_read(catalog_sql_t *q, const catalog_filter_t *f, int with_relations);
+
 /* Prepared in init: rows of (final_entity). */
 extern const char CATALOG_SQL_BY_REF[]; /* $1: canonical ref */
 extern const char CATALOG_SQL_BY_UID[]; /* $1: uid */
@@ -313,6 +322,9 @@ void catalog_unref(catalog_t *cat);
 
 /* provider.c: the extension point's functions. */
 void catalog_provider_api_init(catalog_t *cat);
+/* Runs fn(arg) on a later loop turn: how a call answers without calling
+ * back from inside itself. */
+void catalog_defer(catalog_t *cat, void (*fn)(void *arg), void *arg);
 void catalog_providers_free(catalog_t *cat);
 /* At shutdown (stopping set): answers every queued mutation "cancelled". */
 void catalog_mutations_cancel(catalog_t *cat);
@@ -334,6 +346,13 @@ typedef void (*catalog_apply_done_fn)(catalog_apply_t *apply, int status, const 
 
 /* counts: added, updated, removed, unchanged. */
 void catalog_store_apply(catalog_apply_t *apply, catalog_apply_done_fn done, void *user_data);
+
+/* read.c: entities and revisions for other modules (the table's
+ * entities_read and entities_revision). */
+int catalog_read_entities(const catalog_provider_api_t *api, const char *filter, const char *fields,
+                          catalog_entities_cb cb, void *user_data, gr_error_t *err);
+int catalog_read_revision(const catalog_provider_api_t *api, const char *filter, const char *fields,
+                          catalog_revision_cb cb, void *user_data, gr_error_t *err);
 
 /* status.c: provider status documents. */
 void catalog_store_status_save(catalog_t *cat, const char *provider, const char *json,

@@ -34,6 +34,21 @@
  * or a duplicate inside the mutation) is left out and reported in the
  * result by its index in the input; the rest of the mutation applies.
  *
+ * Any module of the catalog plugin may also read entities through the same
+ * extension point, without being a provider and without SQL on the
+ * catalog's tables (which are the catalog's own and change with it):
+ *
+ *     gr_error_t err;
+ *     if (catalog_entities_read(api, "kind=component", "kind,metadata.name",
+ *                               on_components, state, &err) != 0)
+ *         ... err.message: a bad filter, or a catalog older than this header ...
+ *
+ * and, to notice later that the answer would differ, poll the matching
+ * set's revision, which costs the database a small fraction of the read:
+ *
+ *     catalog_entities_revision(api, "kind=component", "kind,metadata.name",
+ *                               on_revision, state, &err);
+ *
  * Everything here runs on the loop thread; callbacks run later, never from
  * inside the call that asked for them, exactly once.  After the catalog
  * has shut down, calls fail with GR_ERR_CANCELED.
@@ -93,6 +108,25 @@ typedef void (*catalog_mutation_cb)(const catalog_mutation_result_t *result, voi
 typedef void (*catalog_status_cb)(struct json_object *status, const gr_error_t *err,
                                   void *user_data);
 
+/* A read's answer: entities is a JSON array of the matching entities,
+ * sorted by ref, each as GET /api/catalog/entities serves it (relations
+ * included) and projected to the fields asked for; revision is the
+ * matching set's revision (see catalog_entities_revision), taken in the
+ * same database snapshot as the entities.  Both are borrowed, valid during
+ * the callback only: take a reference to the array to keep it, and it is
+ * then the caller's alone (another thread may use it, one at a time).  On
+ * failure both are NULL and err says why: GR_ERR_UNAVAILABLE (the database
+ * cannot be reached), GR_ERR_CANCELED (the catalog is shutting down). */
+typedef void (*catalog_entities_cb)(struct json_object *entities, const char *revision,
+                                    const gr_error_t *err, void *user_data);
+
+/* A revision's answer: revision is borrowed (copy it to keep it), NULL on
+ * failure, when err says why. */
+typedef void (*catalog_revision_cb)(const char *revision, const gr_error_t *err, void *user_data);
+
+/* The table the catalog offers.  It only grows at its end: a module built
+ * against a newer header checks `size` before it uses a newer member, which
+ * the wrappers below do. */
 typedef struct catalog_provider_api {
     uint32_t version; /* CATALOG_PROVIDER_API_VERSION */
     uint32_t size;    /* sizeof(catalog_provider_api_t) in the catalog */
@@ -108,7 +142,20 @@ typedef struct catalog_provider_api {
     void (*status_save)(catalog_provider_t *p, struct json_object *status, catalog_status_cb cb,
                         void *user_data);
     void (*status_load)(catalog_provider_t *p, catalog_status_cb cb, void *user_data);
+    /* Reads, for any module of the catalog plugin. */
+    int (*entities_read)(const struct catalog_provider_api *api, const char *filter,
+                         const char *fields, catalog_entities_cb cb, void *user_data,
+                         gr_error_t *err);
+    int (*entities_revision)(const struct catalog_provider_api *api, const char *filter,
+                             const char *fields, catalog_revision_cb cb, void *user_data,
+                             gr_error_t *err);
 } catalog_provider_api_t;
+
+/* 1 when the catalog's table has `member`: a catalog older than this header
+ * offers a shorter one. */
+#define CATALOG_API_HAS(api, member)                                                               \
+    ((api) && (api)->version == CATALOG_PROVIDER_API_VERSION &&                                    \
+     (api)->size >= offsetof(catalog_provider_api_t, member) + sizeof((api)->member))
 
 /* Registers a provider called `name` (unique in the catalog, such as
  * "central-config:platform-repo"; it is stored with every entity the
@@ -167,6 +214,53 @@ static inline void catalog_provider_status_load(const catalog_provider_api_t *ap
                                                 void *user_data)
 {
     api->status_load(p, cb, user_data);
+}
+
+/* Reads the entities that `filter` matches, with the syntax of one
+ * ?filter= parameter of GET /api/catalog/entities: comma-separated
+ * key=value conditions that must all hold ("kind=component,spec.type=
+ * service"), a key alone for "has this field", the same key twice for
+ * either value; keys are dotted paths, values compared in any case, as
+ * Backstage does.  NULL or "" reads every entity.  `fields`, as the fields
+ * parameter ("kind,metadata.name,metadata.annotations"), keeps only those
+ * parts of each entity; NULL keeps all.  The catalog parses and projects
+ * the entities on the host's thread pool, so a large answer costs the loop
+ * only the copy of the database's rows.
+ *
+ * Returns 0 when cb will run, later and exactly once.  Otherwise cb never
+ * runs and err says why: GR_ERR_INVALID for a filter or fields the API
+ * would refuse (Backstage's sentence), GR_ERR_UNSUPPORTED when the catalog
+ * is older than this header. */
+static inline int catalog_entities_read(const catalog_provider_api_t *api, const char *filter,
+                                        const char *fields, catalog_entities_cb cb, void *user_data,
+                                        gr_error_t *err)
+{
+    if (!CATALOG_API_HAS(api, entities_read))
+        return gr_error_set(err, GR_ERR_UNSUPPORTED,
+                            "the catalog loaded is older than this module and offers no entity "
+                            "reads: update the catalog module");
+    return api->entities_read(api, filter, fields, cb, user_data, err);
+}
+
+/* The revision of what catalog_entities_read(api, filter, fields) would
+ * answer now, without reading the entities: a short string that changes
+ * when an entity enters or leaves the matching set or its provider changes
+ * it (it gets a new metadata.etag), and, when fields is NULL or names
+ * relations, also when the catalog re-stitches an entity's relations
+ * because another entity changed.  While none of that happens it stays
+ * the same, on every instance of the catalog; it may change when only
+ * fields left out of the projection did.  Compare revisions for equality,
+ * and only those asked with the same filter and fields.  Returns and fails
+ * as catalog_entities_read. */
+static inline int catalog_entities_revision(const catalog_provider_api_t *api, const char *filter,
+                                            const char *fields, catalog_revision_cb cb,
+                                            void *user_data, gr_error_t *err)
+{
+    if (!CATALOG_API_HAS(api, entities_revision))
+        return gr_error_set(err, GR_ERR_UNSUPPORTED,
+                            "the catalog loaded is older than this module and offers no entity "
+                            "revisions: update the catalog module");
+    return api->entities_revision(api, filter, fields, cb, user_data, err);
 }
 
 #endif

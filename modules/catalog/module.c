@@ -116,6 +116,11 @@ static int catalog_init(gr_context_t *ctx, gr_error_t *err)
     return rc;
 }
 
+static void catalog_release(void *arg)
+{
+    catalog_unref(arg);
+}
+
 static void catalog_shutdown(gr_context_t *ctx)
 {
     catalog_t *cat = ctx->state;
@@ -126,7 +131,11 @@ static void catalog_shutdown(gr_context_t *ctx)
      * with the database, which the host stops after every plugin. */
     catalog_mutations_cancel(cat);
     ctx->state = NULL;
-    catalog_unref(cat);
+    /* The catalog's modules shut down after it, in this same loop turn, and
+     * may still call the extension point (to be told "cancelled"): its
+     * table lives in `cat`, so the plugin's own reference goes a turn
+     * later. */
+    catalog_defer(cat, catalog_release, cat);
 }
 
 static const gr_module_descriptor_t catalog_plugin = {

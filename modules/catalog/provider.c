@@ -54,7 +54,7 @@ static void deferred_fire(uv_timer_t *t)
     uv_close((uv_handle_t *)&d->timer, deferred_closed);
 }
 
-static void defer(catalog_t *cat, void (*fn)(void *arg), void *arg)
+void catalog_defer(catalog_t *cat, void (*fn)(void *arg), void *arg)
 {
     deferred_t *d = gr_xcalloc(1, sizeof *d);
     d->fn = fn;
@@ -338,7 +338,7 @@ static void enqueue(catalog_provider_t *p, int full, catalog_entity_input_t *inp
     cat->queue_tail = m;
     /* Start on a later loop turn, so the callback never runs inside this call. */
     catalog_ref(cat);
-    defer(cat, run_next_deferred, cat);
+    catalog_defer(cat, run_next_deferred, cat);
 }
 
 /* ---- the extension point's table ------------------------------------------ */
@@ -406,7 +406,7 @@ static int refuse_status(catalog_t *cat, catalog_status_cb cb, void *user_data)
     status_refused_t *r = gr_xcalloc(1, sizeof *r);
     *r = (status_refused_t){cat, cb, user_data};
     catalog_ref(cat);
-    defer(cat, status_refused_fire, r);
+    catalog_defer(cat, status_refused_fire, r);
     return 1;
 }
 
@@ -438,6 +438,8 @@ void catalog_provider_api_init(catalog_t *cat)
         .apply_delta = ep_apply_delta,
         .status_save = ep_status_save,
         .status_load = ep_status_load,
+        .entities_read = catalog_read_entities,
+        .entities_revision = catalog_read_revision,
     };
 }
 

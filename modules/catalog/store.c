@@ -176,6 +176,50 @@ void catalog_sql_facets(catalog_sql_t *q, const gr_strvec_t *facets, const catal
     catalog_sql_append(q, " GROUP BY s.key, s.original_value ORDER BY s.key, s.original_value");
 }
 
+/* ---- reads of other modules (read.c) ------------------------------------------------ */
+
+/* The matching set, as a common table `s`: the same text for both reads, so
+ * the revision of a read and of a later revision query are computed alike.
+ * Referenced once (the revision), PostgreSQL inlines it and reads only the
+ * columns the revision needs. */
+static void matching_set(catalog_sql_t *q, const catalog_filter_t *f)
+{
+    catalog_sql_append(q, "WITH s AS (SELECT e.ref, e.etag, e.updated_at, e.final_entity "
+                          "FROM entities e WHERE ");
+    catalog_sql_filter(q, f, "e.uid");
+    catalog_sql_append(q, ") ");
+}
+
+/* The count and the sum of one 64-bit hash per entity: adding, removing or
+ * changing one entity changes the sum unless two hashes collide.  The etag
+ * changes with everything a provider emits.  Relations are stitched in
+ * without a new etag, but re-stitching sets updated_at, which is every
+ * other change's time too; it seeds the hash when relations count.  Summed
+ * as numeric, so it cannot overflow, and independent of row order. */
+static const char REVISION_OF_BODIES[] =
+    "count(*) || ':' || coalesce(sum(hashtextextended(s.etag, 0)), 0)";
+static const char REVISION_OF_FINAL[] =
+    "count(*) || ':' || coalesce(sum(hashtextextended(s.etag, "
+    "(extract(epoch FROM s.updated_at) * 1000000)::bigint)), 0)";
+
+void catalog_sql_revision(catalog_sql_t *q, const catalog_filter_t *f, int with_relations)
+{
+    matching_set(q, f);
+    catalog_sql_append(q, "SELECT ");
+    catalog_sql_append(q, with_relations ? REVISION_OF_FINAL : REVISION_OF_BODIES);
+    catalog_sql_append(q, " FROM s");
+}
+
+/* The revision joins the set rather than being a window over it, so an
+ * empty set still returns it, in one row without an entity. */
+void catalog_sql_read(catalog_sql_t *q, const catalog_filter_t *f, int with_relations)
+{
+    matching_set(q, f);
+    catalog_sql_append(q, "SELECT r.revision, s.final_entity FROM (SELECT ");
+    catalog_sql_append(q, with_relations ? REVISION_OF_FINAL : REVISION_OF_BODIES);
+    catalog_sql_append(q, " AS revision FROM s) r LEFT JOIN s ON TRUE ORDER BY s.ref");
+}
+
 /* Locations: one per distinct location ref of the stored entities, with a
  * stable id derived from the ref (md5 read as a UUID). */
 const char CATALOG_SQL_LOCATIONS[] =

@@ -280,8 +280,10 @@ static const char SQL_STITCHED[] =
  * body_length says where, in characters. */
 #define RESTITCHED "left(e.final_entity, e.body_length - 1) || ',\"relations\":' || st.rels || '}'"
 
+/* updated_at moves with final_entity: the revision of a read that includes
+ * relations (store.c) learns of the change from it. */
 static const char SQL_RESTITCH[] =
-    "UPDATE entities e SET final_entity = " RESTITCHED " FROM stitched st "
+    "UPDATE entities e SET final_entity = " RESTITCHED ", updated_at = now() FROM stitched st "
     "WHERE e.ref = st.ref AND e.final_entity IS DISTINCT FROM " RESTITCHED;
 
 /* The search table has no index on entity_uid: the first condition, a
