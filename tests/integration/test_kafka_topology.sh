@@ -22,8 +22,8 @@
 #  - a git source (a repository made here) syncs through the shared source code;
 #  - with the catalog: each topic is a Resource of type kafka-topic and the
 #    Components that produce or consume it get dependsOn relations, also a
-#    Component added after the topics were mapped; turning the mapping off
-#    withdraws the Resources.
+#    Component added after the topics were mapped (and a removed one loses
+#    them); turning the mapping off withdraws the Resources.
 # Needs: git, jq, curl.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -299,6 +299,7 @@ check_eq "$(jq -c '[.status, .resources, .matchedServices, .dependencyOf]' <<<"$
 # A Component added later (the auditor service reads payments) gets its
 # relation without another topology sync: the module sees the Components
 # change (it looks every 10 s).
+remaps=$(grep -c "mapping the topics again" "$log")
 cat >>"$work/components/components.yaml" <<'EOF'
 ---
 apiVersion: backstage.io/v1alpha1
@@ -313,6 +314,17 @@ for _ in $(seq 1 250); do
 done
 check_eq "$(cat_api /entities/by-name/component/default/auditor | jq -r '[.relations[] | select(.type=="dependsOn") | .targetRef] | join(",")')" \
   "resource:prod/payments" "a Component added after the mapping gets its dependsOn relation"
+check_eq "$(grep -c "mapping the topics again" "$log")" "$((remaps + 1))" "one change of the Components, one mapping again"
+# Removed again, it leaves the topic's dependencyOf list the same way.
+head -n -5 "$work/components/components.yaml" >"$work/components/next.yaml"
+mv "$work/components/next.yaml" "$work/components/components.yaml"
+chmod -R o+rX "$work/components"
+curl -s -o /dev/null -X POST "http://127.0.0.1:$port/api/central-config/refresh"
+for _ in $(seq 1 250); do
+  case "$(cat_api /entities/by-name/resource/prod/payments)" in *component:default/auditor*) sleep 0.1 ;; *) break ;; esac
+done
+check_eq "$(cat_api /entities/by-name/resource/prod/payments | jq -r '[.spec.dependencyOf[]] | sort | join(",")')" \
+  "component:default/billing" "a Component removed after the mapping leaves the topic's dependencyOf"
 stop_host
 
 # Turned off, the mapping withdraws its Resources at start.

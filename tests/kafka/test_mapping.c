@@ -181,5 +181,49 @@ TEST(test_no_components_no_relations)
     kafka_topology_free(t);
 }
 
+/* The Components as the catalog's read answers them (projected to kind
+ * and metadata): refs canonical, names and the principal annotation kept,
+ * and then matched as Components added one by one are. */
+TEST(test_components_from_entities)
+{
+    struct json_object *entities = json_tokener_parse(
+        "[{\"kind\":\"Component\",\"metadata\":{\"name\":\"Billing\"}},"
+        "{\"kind\":\"Component\",\"metadata\":{\"name\":\"orders-service\","
+        "\"namespace\":\"default\",\"annotations\":{\"" KM_ANNOTATION_PRINCIPAL
+        "\":\"orders-api\",\"other\":\"x\"}}},"
+        "{\"kind\":\"Component\",\"metadata\":{\"name\":\"auditor\",\"namespace\":\"Team-X\","
+        "\"annotations\":{\"" KM_ANNOTATION_PRINCIPAL "\":7}}},"
+        "{\"kind\":\"Component\",\"metadata\":{}},"
+        "{\"metadata\":{\"name\":\"no-kind\"}}]");
+    REQUIRE(entities);
+    km_components_t comps = {0};
+    km_components_from_entities(&comps, entities);
+    json_object_put(entities);
+    REQUIRE(comps.len == 3);
+    CHECK_STR(comps.items[0].ref, "component:default/billing");
+    CHECK_STR(comps.items[0].name, "billing");
+    CHECK(comps.items[0].principals == NULL);
+    CHECK_STR(comps.items[1].ref, "component:default/orders-service");
+    CHECK_STR(comps.items[1].principals, "orders-api");
+    /* Only a string annotation names principals. */
+    CHECK_STR(comps.items[2].ref, "component:team-x/auditor");
+    CHECK(comps.items[2].principals == NULL);
+
+    kafka_topology_t *t = kafka_test_text("t.yaml", topology);
+    km_result_t r;
+    km_build(t, NULL, &comps, "group:default/platform", &r);
+    char *d = deps(entity(&r, "prod-eu", "orders"));
+    CHECK_STR(d, "component:default/billing,component:default/orders-service");
+    free(d);
+    CHECK(r.matched == 3);
+    km_result_free(&r);
+    kafka_topology_free(t);
+    km_components_free(&comps);
+
+    /* Not an array: nothing. */
+    km_components_from_entities(&comps, NULL);
+    CHECK(comps.len == 0);
+}
+
 TEST_MAIN(TEST_ENTRY(test_names_and_namespaces), TEST_ENTRY(test_entities_and_relations),
-          TEST_ENTRY(test_no_components_no_relations))
+          TEST_ENTRY(test_no_components_no_relations), TEST_ENTRY(test_components_from_entities))
