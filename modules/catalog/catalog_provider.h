@@ -227,10 +227,11 @@ static inline void catalog_provider_status_load(const catalog_provider_api_t *ap
  * the entities on the host's thread pool, so a large answer costs the loop
  * only the copy of the database's rows.
  *
- * Returns 0 when cb will run, later and exactly once.  Otherwise cb never
- * runs and err says why: GR_ERR_INVALID for a filter or fields the API
- * would refuse (Backstage's sentence), GR_ERR_UNSUPPORTED when the catalog
- * is older than this header. */
+ * Returns 0 when cb will run, later and exactly once (after the catalog
+ * has shut down, with GR_ERR_CANCELED).  Otherwise cb never runs and err
+ * says why: GR_ERR_INVALID for a filter or fields the API would refuse
+ * (Backstage's sentence) or no cb, GR_ERR_UNSUPPORTED when the catalog is
+ * older than this header. */
 static inline int catalog_entities_read(const catalog_provider_api_t *api, const char *filter,
                                         const char *fields, catalog_entities_cb cb, void *user_data,
                                         gr_error_t *err)
