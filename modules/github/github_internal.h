@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include <json-c/json.h>
+#include <uv.h>
 
 #include <greenroom/greenroom.h>
 
@@ -34,6 +35,8 @@
 
 /* GitHub caps webhook payloads at 25 MB. */
 #define GITHUB_DEFAULT_MAX_BODY ((size_t)25 * 1024 * 1024)
+/* Deliveries stored by one insert statement at most (store.c). */
+#define GITHUB_BATCH_MAX_ITEMS 64
 
 typedef struct github_sub {
     char *id;
@@ -62,13 +65,16 @@ typedef struct github_plugin {
     int spool_maybe_nonempty;       /* cleared by an import that found nothing */
     unsigned long spool_generation; /* deliveries spooled so far */
 
-    gr_db_stmt_t *insert_stmt;
-    gr_db_stmt_t *insert_one_stmt;
+    /* The insert of n deliveries is insert_stmts[n - 1], prepared on first
+     * use (store.c). */
+    gr_db_stmt_t *insert_stmts[GITHUB_BATCH_MAX_ITEMS];
     gr_db_stmt_t *status_stmt;
     /* Deliveries waiting for the next batch insert (store.c). */
     struct insert_item *insert_head, *insert_tail;
     size_t insert_queued;
     int inserts_in_flight;
+    uv_check_t insert_check; /* sends them once per loop turn */
+    int insert_check_open;
 
     gr_metric_t *received; /* {event} */
     gr_metric_t *rejected; /* {reason} */
@@ -125,7 +131,10 @@ void github_payload_clear(github_payload_t *p);
 
 /* ---- store.c ------------------------------------------------------------ */
 
-int github_store_prepare(github_plugin_t *gh, gr_error_t *err);
+/* From init: prepares the statements and the batching of inserts.  stop,
+ * from shutdown, sends what still waits and releases what start made. */
+int github_store_start(github_plugin_t *gh, gr_error_t *err);
+void github_store_stop(github_plugin_t *gh);
 
 /* What github_store_insert found. */
 typedef enum github_store_result {

@@ -4,6 +4,7 @@
  * Storing a webhook needs only that much; building json-c's tree of a
  * payload costs more than everything else on the intake path together, so
  * it is built only when a subscriber will read it. */
+#include <stdint.h>
 #include <string.h>
 
 #include "github_internal.h"
@@ -29,6 +30,35 @@ static int hex4(const char *p)
     return 1;
 }
 
+/* A byte a string's contents hold as it is: not '"', '\\' or a control
+ * character. */
+static inline int plain_byte(unsigned char c)
+{
+    return c >= 0x20 && c != '"' && c != '\\';
+}
+
+/* Skips the plain bytes of a string eight at a time: a word goes whole when
+ * none of its bytes is below 0x20 or equal to '"' or '\\' (the usual
+ * "has a byte less than n" tests, exact for n <= 0x80).  String contents
+ * are most of a payload. */
+static const char *skip_plain(const char *s, const char *end)
+{
+    const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+    while (end - s >= 8) {
+        uint64_t w;
+        memcpy(&w, s, 8);
+        uint64_t quote = w ^ (ones * '"'), backslash = w ^ (ones * '\\');
+        uint64_t special = ((w - ones * 0x20) & ~w) | ((quote - ones) & ~quote) |
+                           ((backslash - ones) & ~backslash);
+        if (special & high)
+            break;
+        s += 8;
+    }
+    while (s < end && plain_byte((unsigned char)*s))
+        s++;
+    return s;
+}
+
 /* A string at sc->s ('"'); on success start and len span its raw contents and
  * *escaped tells whether they hold a backslash escape. */
 static int string(scan_t *sc, const char **start, size_t *len, int *escaped)
@@ -37,6 +67,9 @@ static int string(scan_t *sc, const char **start, size_t *len, int *escaped)
     const char *begin = sc->s;
     int esc = 0;
     while (sc->s < sc->end) {
+        sc->s = skip_plain(sc->s, sc->end);
+        if (sc->s >= sc->end)
+            break;
         unsigned char c = (unsigned char)*sc->s;
         if (c == '"') {
             if (start) {

@@ -193,7 +193,7 @@ static int github_init(gr_context_t *ctx, gr_error_t *err)
     /* Something may have been spooled by an earlier run. */
     gh->spool_maybe_nonempty = 1;
     make_metrics(gh);
-    if ((rc = github_store_prepare(gh, err)) != 0)
+    if ((rc = github_store_start(gh, err)) != 0)
         return rc;
     if ((rc = gr_router_add(ctx->router, "POST", "/webhook", github_webhook_route, gh, err)) != 0 ||
         (rc = gr_router_set_body_limit(ctx->router, "POST", "/webhook", gh->max_body, err)) != 0 ||
@@ -233,6 +233,7 @@ static void github_shutdown(gr_context_t *ctx)
         return;
     gh->stopping = 1;
     ctx->state = NULL;
+    github_store_stop(gh);
     github_unref(gh);
 }
 

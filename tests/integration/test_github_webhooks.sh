@@ -142,6 +142,33 @@ check_contains "$(cat "$work/post.out")" '"status":"duplicate"' "the redelivery 
 sleep 0.3
 check_eq "$(calls "$first")" "1" "the redelivery is not dispatched again"
 
+# A burst: 40 deliveries sent at once, the last five ids twice, so they are
+# stored in batches of several (one statement each) with duplicates inside a
+# batch.  Every request is answered 202 or 200 (duplicate), every id stored
+# once, with its bytes, and handed to the catch-all subscriber once.
+burst_file="$testdata/push/push.noaction.0.json"
+burst_sig="sha256=$(hmac_file "$burst_file" "$secret")"
+: >"$work/burst.codes"
+burst_pids=()
+for i in $(seq 1 45); do
+  id="burst-$(( i > 40 ? i - 5 : i ))"
+  curl -s -o /dev/null -w '%{http_code}\n' --max-time 60 -H "Content-Type: application/json" \
+    -H "X-GitHub-Event: push" -H "X-GitHub-Delivery: $id" -H "X-Hub-Signature-256: $burst_sig" \
+    --data-binary @"$burst_file" "http://127.0.0.1:$port/api/github/webhook" >>"$work/burst.codes" &
+  burst_pids+=($!)
+done
+wait "${burst_pids[@]}"
+check_eq "$(grep -c '^202$' "$work/burst.codes")" "40" "a burst of 40 new deliveries: each answered 202"
+check_eq "$(grep -c '^200$' "$work/burst.codes")" "5" "their five redeliveries in the same burst: 200"
+burst_md5=$(md5sum <"$burst_file" | cut -d' ' -f1)
+check_eq "$(psql -h "$sock" -U postgres -d backstage_plugin_github -At -c \
+  "SELECT count(*), count(DISTINCT delivery_id), bool_and(md5(payload) = '$burst_md5') FROM deliveries WHERE delivery_id LIKE 'burst-%'")" \
+  "40|40|t" "the burst is stored once per id, byte for byte"
+wait_for_log "recorder: call sub=recorder.all delivery=burst-40 " "the burst reaches the subscriber"
+burst_once=0
+for i in $(seq 1 40); do [ "$(calls "burst-$i")" = "1" ] && burst_once=$((burst_once + 1)); done
+check_eq "$burst_once" "40" "each delivery of the burst is handed to recorder.all once"
+
 # The flaky subscriber (issues/opened) fails its first attempt, then succeeds
 # (so does the testdata's own issues/opened delivery above: two of each).
 for f2 in "$testdata"/issues/issues.opened.*.json; do
@@ -158,7 +185,7 @@ metrics=$(get /metrics)
 check_contains "$metrics" 'github_webhooks_received_total{event="push"}' "received_total by event"
 check_contains "$metrics" 'github_webhooks_rejected_total{reason="signature_invalid"} 4' "rejected: invalid signatures"
 check_contains "$metrics" 'github_webhooks_rejected_total{reason="signature_missing"} 1' "rejected: missing signature"
-check_contains "$metrics" 'github_webhooks_duplicate_total 1' "duplicates counted"
+check_contains "$metrics" 'github_webhooks_duplicate_total 6' "duplicates counted (one, and five in the burst)"
 check_contains "$metrics" 'github_webhook_dispatch_total{subscriber="recorder.flaky",status="failed"} 2' "dispatch: failure counted"
 check_contains "$metrics" 'github_webhook_dispatch_total{subscriber="recorder.flaky",status="succeeded"} 2' "dispatch: success counted"
 check_contains "$metrics" 'http_requests_total{plugin="host",method="POST",status="413"} 1' "the 413 is counted by the host"

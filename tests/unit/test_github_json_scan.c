@@ -115,6 +115,44 @@ TEST(edge_cases)
             fprintf(stderr, "accepted: %s\n", bad[i]);
         CHECK(rc < 0);
     }
+    /* A string's contents are skipped eight bytes at a time: a quote, an
+     * escape, a control character or a non-ASCII byte at every offset of a
+     * long string is still seen where it is. */
+    for (size_t at = 0; at < 40; at++) {
+        char text[64], body[48];
+        memset(body, 'a', 40);
+        body[40] = '\0';
+        body[at] = '\x01';
+        snprintf(text, sizeof text, "{\"a\":\"%s\"}", body);
+        CHECK(scan_str(text, &s) < 0);
+        body[at] = '\x1f';
+        snprintf(text, sizeof text, "{\"a\":\"%s\"}", body);
+        CHECK(scan_str(text, &s) < 0);
+        body[at] = ' ';
+        snprintf(text, sizeof text, "{\"a\":\"%s\"}", body);
+        CHECK(scan_str(text, &s) == 0);
+        body[at] = '"'; /* ends the string early: what follows is not JSON */
+        snprintf(text, sizeof text, "{\"a\":\"%s\"}", body);
+        CHECK(scan_str(text, &s) < 0);
+        body[at] = '\\'; /* "\\a" is no escape (and "\\\"" at the end leaves it open) */
+        snprintf(text, sizeof text, "{\"a\":\"%s\"}", body);
+        CHECK(scan_str(text, &s) < 0);
+        if (at < 39) {
+            body[at + 1] = 'n';
+            snprintf(text, sizeof text, "{\"a\":\"%s\"}", body);
+            CHECK(scan_str(text, &s) == 0 && s.action == NULL);
+            body[at + 1] = 'a';
+        }
+        body[at] = '\xc3'; /* high bytes go through the scan (UTF-8 is checked apart) */
+        snprintf(text, sizeof text, "{\"a\":\"%s\"}", body);
+        CHECK(scan_str(text, &s) == 0);
+        /* The action's end is found exactly. */
+        memset(body, 'b', 40);
+        body[at] = '\0';
+        snprintf(text, sizeof text, "{\"action\":\"%s\"}", body);
+        CHECK(scan_str(text, &s) == 0 && s.action_len == at);
+    }
+
     /* An unterminated string at the very end, and a NUL inside the text. */
     CHECK(github_json_scan("{\"a\":\"x", 7, &s) < 0);
     CHECK(github_json_scan("{\"a\":\"\0\"}", 8, &s) < 0);
