@@ -1322,17 +1322,6 @@ static void put_be32(unsigned char *p, uint32_t v)
         p[i] = (unsigned char)(v >> (24 - 8 * i));
 }
 
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Appends value (not NULL) as a field of type `type`: its length, then
  * its binary form.  -1 when it does not parse as that type. */
 static int copy_binary_field(gr_buf_t *out, int type, const char *value)
@@ -1360,8 +1349,8 @@ static int copy_binary_field(gr_buf_t *out, int type, const char *value)
                 d++;
                 continue;
             }
-            int hi = hex_digit(value[i]);
-            int lo = hi < 0 ? -1 : hex_digit(value[++i]);
+            int hi = gr_hex_value(value[i]);
+            int lo = hi < 0 ? -1 : gr_hex_value(value[++i]);
             if (hi < 0 || lo < 0)
                 return -1;
             field[4 + k++] = (unsigned char)(hi << 4 | lo);

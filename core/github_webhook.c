@@ -20,17 +20,6 @@
 
 #define GR__SHA256_LEN 32
 
-static int gr__hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* "sha256=" and exactly 64 hex digits (surrounding blanks tolerated, as a
  * proxy may add them) into out; -1 for anything else, a truncated
  * signature included. */
@@ -43,8 +32,8 @@ static int gr__parse_signature(const char *header, unsigned char out[GR__SHA256_
         return -1;
     const char *hex = header + sizeof prefix - 1;
     for (size_t i = 0; i < GR__SHA256_LEN; i++) {
-        int hi = gr__hex_value(hex[2 * i]);
-        int lo = hi < 0 ? -1 : gr__hex_value(hex[2 * i + 1]);
+        int hi = gr_hex_value(hex[2 * i]);
+        int lo = hi < 0 ? -1 : gr_hex_value(hex[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return -1;
         out[i] = (unsigned char)(hi << 4 | lo);

@@ -5,17 +5,6 @@
 
 #include "util.h"
 
-static int gr__hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int gr_url_decode(const char *s, size_t len, unsigned flags, char **out)
 {
     char *dst = gr_xmalloc(len + 1);
@@ -31,8 +20,8 @@ int gr_url_decode(const char *s, size_t len, unsigned flags, char **out)
             continue;
         }
         /* Both hex digits must be inside the input. */
-        int h = i + 2 < len ? gr__hex_value(s[i + 1]) : -1;
-        int l = h >= 0 ? gr__hex_value(s[i + 2]) : -1;
+        int h = i + 2 < len ? gr_hex_value(s[i + 1]) : -1;
+        int l = h >= 0 ? gr_hex_value(s[i + 2]) : -1;
         if (h < 0 || l < 0 || (h == 0 && l == 0)) {
             if (!(flags & GR_URL_LENIENT)) {
                 free(dst);

@@ -38,7 +38,10 @@ void *gr_xrealloc(void *p, size_t n)
     return q;
 }
 
-char *gr_xstrdup(const char *s) { return gr_xstrndup(s, strlen(s)); }
+char *gr_xstrdup(const char *s)
+{
+    return gr_xstrndup(s, strlen(s));
+}
 
 char *gr_xstrndup(const char *s, size_t n)
 {
@@ -79,7 +82,10 @@ void gr_buf_append(gr_buf_t *b, const void *data, size_t len)
     b->data[b->len] = '\0';
 }
 
-void gr_buf_puts(gr_buf_t *b, const char *s) { gr_buf_append(b, s, strlen(s)); }
+void gr_buf_puts(gr_buf_t *b, const char *s)
+{
+    gr_buf_append(b, s, strlen(s));
+}
 
 void gr_buf_vprintf(gr_buf_t *b, const char *fmt, va_list ap)
 {
@@ -156,7 +162,10 @@ void gr_strvec_push_owned(gr_strvec_t *v, char *s)
     v->items[v->len++] = s;
 }
 
-void gr_strvec_push(gr_strvec_t *v, const char *s) { gr_strvec_push_owned(v, gr_xstrdup(s)); }
+void gr_strvec_push(gr_strvec_t *v, const char *s)
+{
+    gr_strvec_push_owned(v, gr_xstrdup(s));
+}
 
 void gr_strvec_pushf(gr_strvec_t *v, const char *fmt, ...)
 {
@@ -217,6 +226,17 @@ int gr_file_read(const char *path, size_t max_bytes, char **out, size_t *len, in
     *len = b.len;
     *out = gr_buf_steal(&b);
     return 0;
+}
+
+int gr_hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
 }
 
 int gr_id_is_valid(const char *id)

@@ -57,6 +57,9 @@ int gr_file_read(const char *path, size_t max_bytes, char **out, size_t *len, in
 /* Backstage's id rule: ^[a-z][a-z0-9]*(-[a-z0-9]+)*$ */
 int gr_id_is_valid(const char *id);
 
+/* The value of a hexadecimal digit (either case), or -1. */
+int gr_hex_value(char c);
+
 /* Milliseconds on a monotonic clock. */
 uint64_t gr_now_ms(void);
 

@@ -200,15 +200,12 @@ void catalog_entity_etag(struct json_object *entity, char out[CATALOG_ETAG_LEN +
     gr_buf_free(&b);
 }
 
-/* The stamped entity's canonical JSON differs from the text its etag is
- * computed from only inside metadata: that part is written again and
- * spliced in, instead of walking the whole entity twice. */
-int catalog_entity_stamp_json(struct json_object *entity, const char *uid, char **json)
+/* Sets metadata.uid (a new random one when uid is NULL); *meta is the
+ * metadata object. */
+static int stamp_uid(struct json_object *entity, const char *uid, struct json_object **meta)
 {
-    struct json_object *meta;
-    *json = NULL;
-    if (!json_object_object_get_ex(entity, "metadata", &meta) ||
-        !json_object_is_type(meta, json_type_object))
+    if (!json_object_object_get_ex(entity, "metadata", meta) ||
+        !json_object_is_type(*meta, json_type_object))
         return GR_ERR_INVALID;
     char fresh[CATALOG_UUID_LEN + 1];
     if (!uid) {
@@ -216,7 +213,20 @@ int catalog_entity_stamp_json(struct json_object *entity, const char *uid, char 
             return GR_ERR_IO;
         uid = fresh;
     }
-    json_object_object_add(meta, "uid", json_object_new_string(uid));
+    json_object_object_add(*meta, "uid", json_object_new_string(uid));
+    return 0;
+}
+
+/* The stamped entity's canonical JSON differs from the text its etag is
+ * computed from only inside metadata: that part is written again and
+ * spliced in, instead of walking the whole entity twice. */
+int catalog_entity_stamp_json(struct json_object *entity, const char *uid, char **json)
+{
+    struct json_object *meta;
+    *json = NULL;
+    int rc = stamp_uid(entity, uid, &meta);
+    if (rc != 0)
+        return rc;
     gr_buf_t b = {0};
     size_t span[2] = {0, 0};
     catalog__canon(&b, entity, 1, 0, 0, span);
@@ -237,16 +247,9 @@ int catalog_entity_stamp_json(struct json_object *entity, const char *uid, char 
 int catalog_entity_stamp(struct json_object *entity, const char *uid)
 {
     struct json_object *meta;
-    if (!json_object_object_get_ex(entity, "metadata", &meta) ||
-        !json_object_is_type(meta, json_type_object))
-        return GR_ERR_INVALID;
-    char fresh[CATALOG_UUID_LEN + 1];
-    if (!uid) {
-        if (catalog_uuid_v4(fresh))
-            return GR_ERR_IO;
-        uid = fresh;
-    }
-    json_object_object_add(meta, "uid", json_object_new_string(uid));
+    int rc = stamp_uid(entity, uid, &meta);
+    if (rc != 0)
+        return rc;
     char etag[CATALOG_ETAG_LEN + 1];
     catalog_entity_etag(entity, etag);
     json_object_object_add(meta, "etag", json_object_new_string(etag));

@@ -11,17 +11,6 @@
 
 #include "github_internal.h"
 
-static int hex_digit(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* The decoded value of the form field `payload`, or NULL. */
 static char *form_payload(const char *body, size_t len, size_t *out_len)
 {
@@ -35,9 +24,9 @@ static char *form_payload(const char *body, size_t len, size_t *out_len)
             for (const char *c = p + 8; c < field_end; c++) {
                 if (*c == '+') {
                     out[n++] = ' ';
-                } else if (*c == '%' && field_end - c >= 3 && hex_digit(c[1]) >= 0 &&
-                           hex_digit(c[2]) >= 0) {
-                    out[n++] = (char)(hex_digit(c[1]) << 4 | hex_digit(c[2]));
+                } else if (*c == '%' && field_end - c >= 3 && gr_hex_value(c[1]) >= 0 &&
+                           gr_hex_value(c[2]) >= 0) {
+                    out[n++] = (char)(gr_hex_value(c[1]) << 4 | gr_hex_value(c[2]));
                     c += 2;
                 } else {
                     out[n++] = *c;
