@@ -239,6 +239,58 @@ int gr_hex_value(char c)
     return -1;
 }
 
+static int gr__base64_value(unsigned char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '+' || c == '-')
+        return 62;
+    if (c == '/' || c == '_')
+        return 63;
+    return -1;
+}
+
+char *gr_base64_decode(const char *text, size_t len, size_t *out_len)
+{
+    char *out = gr_xmalloc(len / 4 * 3 + 4);
+    size_t n = 0, symbols = 0, pad = 0;
+    uint32_t acc = 0;
+    int bits = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)text[i];
+        if (c == '\n' || c == '\r' || c == ' ' || c == '\t')
+            continue;
+        if (c == '=') {
+            pad++;
+            continue;
+        }
+        int v = gr__base64_value(c);
+        if (v < 0 || pad)
+            goto invalid;
+        acc = acc << 6 | (uint32_t)v;
+        bits += 6;
+        symbols++;
+        if (bits >= 8) {
+            bits -= 8;
+            out[n++] = (char)(acc >> bits & 0xff);
+        }
+    }
+    if (symbols % 4 == 1 || pad > 2 || (pad && (symbols + pad) % 4 != 0) ||
+        (acc & ((1u << bits) - 1)) != 0)
+        goto invalid;
+    out[n] = '\0';
+    if (out_len)
+        *out_len = n;
+    return out;
+invalid:
+    free(out);
+    return NULL;
+}
+
 int gr_id_is_valid(const char *id)
 {
     const char *p = id;

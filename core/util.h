@@ -60,6 +60,15 @@ int gr_id_is_valid(const char *id);
 /* The value of a hexadecimal digit (either case), or -1. */
 int gr_hex_value(char c);
 
+/* Decodes base64 in either alphabet (standard "+/" or URL-safe "-_"),
+ * skipping ASCII white space (GitHub wraps its blobs at 60 columns), with
+ * padding optional but, when present, complete and last.  Returns a new
+ * string with a NUL after the decoded bytes (their count in *out_len, which
+ * may be NULL), or NULL when the text is not base64: a character outside
+ * the alphabets, data after padding, a length no encoder produces, or
+ * leftover bits that are not zero. */
+char *gr_base64_decode(const char *text, size_t len, size_t *out_len);
+
 /* Milliseconds on a monotonic clock. */
 uint64_t gr_now_ms(void);
 

@@ -142,11 +142,6 @@ int cc_mirror_tree_parse(const char *json, size_t len, const char *prefix, int k
                          cc_mirror_tree_t *out, gr_error_t *err);
 void cc_mirror_tree_free(cc_mirror_tree_t *t);
 
-/* Decodes base64 as GitHub sends blob content: lines of 60 characters
- * separated by "\n" (any ASCII whitespace is skipped), "=" padding.  New
- * buffer (NUL after the bytes) or NULL when the text is not base64. */
-char *cc_base64_decode(const char *text, size_t len, size_t *out_len);
-
 /* The git object id of a blob with these bytes: SHA-1 of "blob <len>\0" + data. */
 void cc_git_blob_sha1(const void *data, size_t len, char hex[41]);
 

@@ -133,61 +133,6 @@ void cc_mirror_tree_free(cc_mirror_tree_t *t)
     *t = (cc_mirror_tree_t){0};
 }
 
-static int b64_value(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
-}
-
-char *cc_base64_decode(const char *text, size_t len, size_t *out_len)
-{
-    char *out = gr_xmalloc(len / 4 * 3 + 4);
-    size_t n = 0, pad = 0;
-    uint32_t acc = 0;
-    int bits = 0, quads = 0;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)text[i];
-        if (c == '\n' || c == '\r' || c == ' ' || c == '\t')
-            continue;
-        if (c == '=') {
-            pad++;
-            quads++;
-            continue;
-        }
-        int v = b64_value(c);
-        /* Data after padding, or a character outside the alphabet. */
-        if (v < 0 || pad) {
-            free(out);
-            return NULL;
-        }
-        acc = acc << 6 | (uint32_t)v;
-        bits += 6;
-        quads++;
-        if (bits >= 8) {
-            bits -= 8;
-            out[n++] = (char)(acc >> bits & 0xff);
-        }
-    }
-    /* Whole groups of four (padding included), at most two '=', and no
-     * half-written byte left over. */
-    if (quads % 4 != 0 || pad > 2 || (acc & ((1u << bits) - 1)) != 0) {
-        free(out);
-        return NULL;
-    }
-    out[n] = '\0';
-    *out_len = n;
-    return out;
-}
-
 void cc_git_blob_sha1(const void *data, size_t len, char hex[41])
 {
     char header[32];
@@ -690,7 +635,7 @@ int cc_mirror_store_blob(cc_mirror_t *m, size_t index, const char *json, size_t 
     size_t n = 0;
     char *data = NULL;
     if (!encoding || strcmp(encoding, "base64") == 0)
-        data = cc_base64_decode(content, strlen(content), &n);
+        data = gr_base64_decode(content, strlen(content), &n);
     else if (strcmp(encoding, "utf-8") == 0)
         data = gr_xstrdup(content), n = strlen(content);
     json_object_put(blob);

@@ -234,9 +234,7 @@ struct json_object *catalog_fields_project(const catalog_fields_t *f, struct jso
 /* ---- base64 and cursors (cursor.c) ----------------------------------------- */
 
 char *catalog_base64_encode(const char *data, size_t len); /* new string */
-/* Decodes standard or URL-safe base64, padding optional.  New string with a
- * NUL after the decoded bytes, or NULL when text is not base64. */
-char *catalog_base64_decode(const char *text, size_t *len_out);
+/* (Decoding: gr_base64_decode in util.h.) */
 
 /* 1 when s is a UUID in its 8-4-4-4-12 hex form. */
 int catalog_uuid_valid(const char *s);

@@ -34,51 +34,6 @@ char *catalog_base64_encode(const char *data, size_t len)
     return out;
 }
 
-static int b64_value(char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+' || c == '-')
-        return 62;
-    if (c == '/' || c == '_')
-        return 63;
-    return -1;
-}
-
-char *catalog_base64_decode(const char *text, size_t *len_out)
-{
-    size_t n = strlen(text);
-    while (n && text[n - 1] == '=')
-        n--;
-    if (n % 4 == 1)
-        return NULL;
-    unsigned char *out = gr_xmalloc(n / 4 * 3 + 3);
-    size_t o = 0;
-    unsigned acc = 0;
-    int bits = 0;
-    for (size_t i = 0; i < n; i++) {
-        int v = b64_value(text[i]);
-        if (v < 0) {
-            free(out);
-            return NULL;
-        }
-        acc = (acc << 6) | (unsigned)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[o++] = (unsigned char)((acc >> bits) & 0xff);
-        }
-    }
-    out[o] = '\0';
-    if (len_out)
-        *len_out = o;
-    return (char *)out;
-}
-
 void catalog_cursor_init(catalog_cursor_t *c)
 {
     *c = (catalog_cursor_t){0};
@@ -194,7 +149,7 @@ static int read_position(struct json_object *a, int *is_null, char **value, char
 int catalog_cursor_decode(catalog_cursor_t *c, const char *text, gr_error_t *err)
 {
     catalog_cursor_init(c);
-    char *json = catalog_base64_decode(text, NULL);
+    char *json = gr_base64_decode(text, strlen(text), NULL);
     struct json_object *o = json ? json_tokener_parse(json) : NULL;
     free(json);
     int bad = !json_object_is_type(o, json_type_object);

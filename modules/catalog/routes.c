@@ -303,7 +303,7 @@ static int parse_after(const char *after, int64_t *limit, int64_t *offset, gr_er
 {
     if (!*after)
         return gr_error_set(err, GR_ERR_INVALID, "Invalid after, must not be empty");
-    char *json = catalog_base64_decode(after, NULL);
+    char *json = gr_base64_decode(after, strlen(after), NULL);
     struct json_object *o = json ? json_tokener_parse(json) : NULL;
     free(json);
     int rc = 0;

@@ -688,17 +688,17 @@ TEST(base64_as_github_sends_it_decodes_and_garbage_is_refused)
 {
     size_t n = 0;
     const char *wrapped = "aGVs\nbG8s\r\nIHdv\ncmxk\nIQ==\n";
-    char *s = cc_base64_decode(wrapped, strlen(wrapped), &n);
+    char *s = gr_base64_decode(wrapped, strlen(wrapped), &n);
     REQUIRE(s != NULL);
     CHECK(n == 13);
     CHECK_STR(s, "hello, world!");
     free(s);
-    s = cc_base64_decode("", 0, &n);
+    s = gr_base64_decode("", 0, &n);
     CHECK(s != NULL && n == 0);
     free(s);
-    CHECK(cc_base64_decode("aGVsbG8*", 8, &n) == NULL);
-    CHECK(cc_base64_decode("aGVsbG8=x", 9, &n) == NULL);
-    CHECK(cc_base64_decode("aGVsbG", 6, &n) == NULL);
+    CHECK(gr_base64_decode("aGVsbG8*", 8, &n) == NULL);
+    CHECK(gr_base64_decode("aGVsbG8=x", 9, &n) == NULL);
+    CHECK(gr_base64_decode("aGVsbG", 6, &n) == NULL);
     char hex[41];
     cc_git_blob_sha1("", 0, hex);
     /* git's id of the empty blob. */

@@ -286,12 +286,12 @@ TEST(cursors_round_trip_and_refuse_garbage)
     char *b = catalog_base64_encode("hello?", 6);
     CHECK_STR(b, "aGVsbG8/");
     size_t len = 0;
-    char *d = catalog_base64_decode(b, &len);
+    char *d = gr_base64_decode(b, strlen(b), &len);
     CHECK_STR(d, "hello?");
     CHECK(len == 6);
     free(d);
     free(b);
-    CHECK(catalog_base64_decode("a$b", NULL) == NULL);
+    CHECK(gr_base64_decode("a$b", strlen("a$b"), NULL) == NULL);
 
     catalog_cursor_t c;
     catalog_cursor_init(&c);

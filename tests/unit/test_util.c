@@ -42,5 +42,45 @@ TEST(strvec_owns_copies)
     gr_strvec_free(&v);
 }
 
-TEST_MAIN(TEST_ENTRY(id_rule_follows_backstage), TEST_ENTRY(buf_grows_and_escapes_json),
+TEST(hex_values)
+{
+    CHECK(gr_hex_value('0') == 0 && gr_hex_value('9') == 9);
+    CHECK(gr_hex_value('a') == 10 && gr_hex_value('F') == 15);
+    CHECK(gr_hex_value('g') == -1 && gr_hex_value(' ') == -1);
+}
+
+/* One decoder serves GitHub's blobs (standard, padded, wrapped) and the
+ * catalog's cursors (URL-safe, unpadded). */
+TEST(base64_both_alphabets)
+{
+    size_t n = 0;
+    char *s = gr_base64_decode("aGVs\nbG8=", 9, &n);
+    REQUIRE(s);
+    CHECK(n == 5 && strcmp(s, "hello") == 0);
+    free(s);
+    s = gr_base64_decode("aGVsbG8", 7, &n); /* padding left out */
+    REQUIRE(s);
+    CHECK(n == 5 && strcmp(s, "hello") == 0);
+    free(s);
+    s = gr_base64_decode("-_8=", 4, &n); /* URL-safe: 0xfb 0xff */
+    REQUIRE(s);
+    CHECK(n == 2 && (unsigned char)s[0] == 0xfb && (unsigned char)s[1] == 0xff);
+    free(s);
+    s = gr_base64_decode("+/8=", 4, &n); /* the same bytes, standard */
+    REQUIRE(s);
+    CHECK(n == 2 && (unsigned char)s[0] == 0xfb && (unsigned char)s[1] == 0xff);
+    free(s);
+    s = gr_base64_decode("", 0, &n);
+    REQUIRE(s);
+    CHECK(n == 0);
+    free(s);
+    CHECK(gr_base64_decode("aGVsbG8*", 8, &n) == NULL);  /* outside the alphabets */
+    CHECK(gr_base64_decode("aGVs=bG8", 8, &n) == NULL);  /* data after padding */
+    CHECK(gr_base64_decode("aGVsbG8==", 9, &n) == NULL); /* too much padding */
+    CHECK(gr_base64_decode("aGVsb", 5, &n) == NULL);     /* no encoder ends so */
+    CHECK(gr_base64_decode("aGVsbG", 6, &n) == NULL);    /* leftover bits set */
+}
+
+TEST_MAIN(TEST_ENTRY(hex_values), TEST_ENTRY(base64_both_alphabets),
+          TEST_ENTRY(id_rule_follows_backstage), TEST_ENTRY(buf_grows_and_escapes_json),
           TEST_ENTRY(strvec_owns_copies))
