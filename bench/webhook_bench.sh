@@ -149,6 +149,7 @@ run_pgbench() {
   s0=$(server_ticks)
   out=$(pgbench -h "$pgdir/run" -p "$pgport" -U postgres -n -M prepared -c "$clients" -j 2 \
     -T "$seconds" -D p="$(cat "$payload")" -f "$1" "$db" 2>>"$work/pgbench.err")
+  sleep 0.5 # pgbench's backends have exited: let the postmaster reap them into its children's time
   s1=$(server_ticks)
   local tps n
   tps=$(awk '/^tps/ {printf "%.0f", $3}' <<<"$out")

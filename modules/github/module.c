@@ -193,8 +193,6 @@ static int github_init(gr_context_t *ctx, gr_error_t *err)
     /* Something may have been spooled by an earlier run. */
     gh->spool_maybe_nonempty = 1;
     make_metrics(gh);
-    if ((rc = github_store_start(gh, err)) != 0)
-        return rc;
     if ((rc = gr_router_add(ctx->router, "POST", "/webhook", github_webhook_route, gh, err)) != 0 ||
         (rc = gr_router_set_body_limit(ctx->router, "POST", "/webhook", gh->max_body, err)) != 0 ||
         (rc = gr_router_add(ctx->router, "GET", "/deliveries", github_deliveries_route, gh, err)) !=
@@ -214,6 +212,10 @@ static int github_init(gr_context_t *ctx, gr_error_t *err)
     if ((rc = gr_scheduler_add(ctx->scheduler, "retry", &retry, github_retry_task, gh, err)) != 0 ||
         (rc = gr_scheduler_add(ctx->scheduler, "spool-import", &import, github_spool_import_task,
                                gh, err)) != 0)
+        return rc;
+    /* Last: what it opens (a loop handle) is released by shutdown, which a
+     * plugin whose init failed does not get. */
+    if ((rc = github_store_start(gh, err)) != 0)
         return rc;
     if (gr_log_enabled(ctx->log, GR_LOG_INFO))
         gr_log_info(ctx->log,
