@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <uv.h>
 
 static void gr__oom(size_t n)
 {
@@ -226,6 +227,34 @@ int gr_file_read(const char *path, size_t max_bytes, char **out, size_t *len, in
     *len = b.len;
     *out = gr_buf_steal(&b);
     return 0;
+}
+
+typedef struct gr__deferred {
+    uv_timer_t timer;
+    void (*fn)(void *arg);
+    void *arg;
+} gr__deferred_t;
+
+static void gr__deferred_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+static void gr__deferred_fire(uv_timer_t *t)
+{
+    gr__deferred_t *d = t->data;
+    d->fn(d->arg);
+    uv_close((uv_handle_t *)&d->timer, gr__deferred_closed);
+}
+
+void gr_loop_defer(uv_loop_t *loop, void (*fn)(void *arg), void *arg)
+{
+    gr__deferred_t *d = gr_xcalloc(1, sizeof *d);
+    d->fn = fn;
+    d->arg = arg;
+    uv_timer_init(loop, &d->timer);
+    d->timer.data = d;
+    uv_timer_start(&d->timer, gr__deferred_fire, 0, 0);
 }
 
 int gr_hex_value(char c)

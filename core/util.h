@@ -57,6 +57,11 @@ int gr_file_read(const char *path, size_t max_bytes, char **out, size_t *len, in
 /* Backstage's id rule: ^[a-z][a-z0-9]*(-[a-z0-9]+)*$ */
 int gr_id_is_valid(const char *id);
 
+/* Runs fn(arg) on a later turn of the loop (a zero timer): how a call
+ * answers without calling back from inside itself.  Loop thread only. */
+struct uv_loop_s;
+void gr_loop_defer(struct uv_loop_s *loop, void (*fn)(void *arg), void *arg);
+
 /* The value of a hexadecimal digit (either case), or -1. */
 int gr_hex_value(char c);
 

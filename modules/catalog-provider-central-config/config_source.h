@@ -264,10 +264,6 @@ char *cc_redact_url(const char *url);
  * config file that sets them, then made absolute (new string). */
 char *cc_config_path(const gr_config_t *node, const char *value);
 
-/* Runs fn(arg) on a later turn of the loop: for answers that must not come
- * from inside the call that asked. */
-void cc_defer(uv_loop_t *loop, void (*fn)(void *arg), void *arg);
-
 /* Milliseconds since the epoch, and as ISO 8601 UTC ("2024-05-01T12:00:00.000Z", new). */
 int64_t cc_wall_ms(void);
 char *cc_iso_time(int64_t wall_ms);

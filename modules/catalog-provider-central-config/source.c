@@ -105,34 +105,6 @@ char *cc_config_path(const gr_config_t *node, const char *value)
     return abs;
 }
 
-typedef struct deferred {
-    uv_timer_t timer;
-    void (*fn)(void *arg);
-    void *arg;
-} deferred_t;
-
-static void deferred_closed(uv_handle_t *h)
-{
-    free(h->data);
-}
-
-static void deferred_fire(uv_timer_t *t)
-{
-    deferred_t *d = t->data;
-    d->fn(d->arg);
-    uv_close((uv_handle_t *)&d->timer, deferred_closed);
-}
-
-void cc_defer(uv_loop_t *loop, void (*fn)(void *arg), void *arg)
-{
-    deferred_t *d = gr_xcalloc(1, sizeof *d);
-    d->fn = fn;
-    d->arg = arg;
-    uv_timer_init(loop, &d->timer);
-    d->timer.data = d;
-    uv_timer_start(&d->timer, deferred_fire, 0, 0);
-}
-
 int64_t cc_wall_ms(void)
 {
     struct timespec ts;

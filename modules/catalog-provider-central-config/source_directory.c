@@ -49,7 +49,7 @@ static void dir_fetch(cc_source_t *src, uint64_t timeout_ms, cc_fetch_done_fn do
     (void)timeout_ms;
     dir_fetch_t *f = gr_xcalloc(1, sizeof *f);
     *f = (dir_fetch_t){src, done, user_data};
-    cc_defer(src->loop, dir_fetched, f);
+    gr_loop_defer(src->loop, dir_fetched, f);
 }
 
 static void dir_cancel(cc_source_t *src)

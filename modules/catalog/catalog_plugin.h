@@ -320,9 +320,6 @@ void catalog_unref(catalog_t *cat);
 
 /* provider.c: the extension point's functions. */
 void catalog_provider_api_init(catalog_t *cat);
-/* Runs fn(arg) on a later loop turn: how a call answers without calling
- * back from inside itself. */
-void catalog_defer(catalog_t *cat, void (*fn)(void *arg), void *arg);
 void catalog_providers_free(catalog_t *cat);
 /* At shutdown (stopping set): answers every queued mutation "cancelled". */
 void catalog_mutations_cancel(catalog_t *cat);

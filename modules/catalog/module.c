@@ -135,7 +135,7 @@ static void catalog_shutdown(gr_context_t *ctx)
      * may still call the extension point (to be told "cancelled"): its
      * table lives in `cat`, so the plugin's own reference goes a turn
      * later. */
-    catalog_defer(cat, catalog_release, cat);
+    gr_loop_defer(cat->ctx->loop, catalog_release, cat);
 }
 
 static const gr_module_descriptor_t catalog_plugin = {

@@ -34,36 +34,6 @@ typedef struct prepare_chunk {
     size_t lo, hi;
 } prepare_chunk_t;
 
-/* ---- deferred callbacks: a call refused outright still answers later ------- */
-
-typedef struct deferred {
-    uv_timer_t timer;
-    void (*fn)(void *arg);
-    void *arg;
-} deferred_t;
-
-static void deferred_closed(uv_handle_t *h)
-{
-    free(h->data);
-}
-
-static void deferred_fire(uv_timer_t *t)
-{
-    deferred_t *d = t->data;
-    d->fn(d->arg);
-    uv_close((uv_handle_t *)&d->timer, deferred_closed);
-}
-
-void catalog_defer(catalog_t *cat, void (*fn)(void *arg), void *arg)
-{
-    deferred_t *d = gr_xcalloc(1, sizeof *d);
-    d->fn = fn;
-    d->arg = arg;
-    uv_timer_init(cat->ctx->loop, &d->timer);
-    d->timer.data = d;
-    uv_timer_start(&d->timer, deferred_fire, 0, 0);
-}
-
 /* ---- results ------------------------------------------------------------------ */
 
 static void mutation_free(catalog_mutation_t *m)
@@ -338,7 +308,7 @@ static void enqueue(catalog_provider_t *p, int full, catalog_entity_input_t *inp
     cat->queue_tail = m;
     /* Start on a later loop turn, so the callback never runs inside this call. */
     catalog_ref(cat);
-    catalog_defer(cat, run_next_deferred, cat);
+    gr_loop_defer(cat->ctx->loop, run_next_deferred, cat);
 }
 
 /* ---- the extension point's table ------------------------------------------ */
@@ -406,7 +376,7 @@ static int refuse_status(catalog_t *cat, catalog_status_cb cb, void *user_data)
     status_refused_t *r = gr_xcalloc(1, sizeof *r);
     *r = (status_refused_t){cat, cb, user_data};
     catalog_ref(cat);
-    catalog_defer(cat, status_refused_fire, r);
+    gr_loop_defer(cat->ctx->loop, status_refused_fire, r);
     return 1;
 }
 

@@ -184,7 +184,7 @@ static void read_start(read_op_t *op, const catalog_filter_t *filter)
 {
     catalog_t *cat = op->cat;
     if (cat->stopping) {
-        catalog_defer(cat, answer_canceled, op);
+        gr_loop_defer(cat->ctx->loop, answer_canceled, op);
         return;
     }
     catalog_sql_t q = {0};
