@@ -51,6 +51,17 @@ int catalog_search_rows_build(struct json_object *entity, catalog_search_rows_t 
                               gr_error_t *err);
 void catalog_search_rows_free(catalog_search_rows_t *rows);
 
+/* Sorts rows of the search table (row-major: entity_uid, key, value,
+ * original_value) in the order of its (key, value) index.  Loaded in that
+ * order, the table's rows are already sorted when the index is built after
+ * a large load, and PostgreSQL's sort checks for that first: the build
+ * then costs a third of what it does on rows grouped by entity. */
+void catalog_search_table_rows_sort(const char **rows, size_t nrows);
+/* Merges two arrays of such rows, each sorted so, into out (room for
+ * na + nb rows); of equal rows, a's come first. */
+void catalog_search_table_rows_merge(const char *const *a, size_t na, const char *const *b,
+                                     size_t nb, const char **out);
+
 /* ASCII lower-case copy (new string). */
 char *catalog_lower(const char *s);
 

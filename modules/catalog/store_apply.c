@@ -12,14 +12,15 @@
  *      the entities which stay imply for the written ones (a group's
  *      hasMember from a user that did not change, say).
  *      Only added and updated entities travel in full, by binary COPY
- *      straight into the tables: their relations and own search rows now.
- *   3. Meanwhile, on a worker thread, build each written entity's relations
- *      list, its final JSON and its relations.<type> search rows (stitch.c).
- *   4. Once both are done: the written entities and those rows.  Entities
- *      not written whose lists changed (the other ends of removed or added
- *      relations) are re-stitched set-wise in SQL, usually a few.  A load
- *      larger than its table went in without the table's index, which is
- *      built again here.
+ *      straight into the tables: their relations now.  A load larger than
+ *      its table goes in without the table's index, built again after it.
+ *   3. Meanwhile, on worker threads, build each written entity's relations
+ *      list, its final JSON and its relations.<type> search rows (stitch.c),
+ *      and sort all the written entities' search rows in the order of the
+ *      search index.
+ *   4. Once both are done: the written entities and their search rows.
+ *      Entities not written whose lists changed (the other ends of removed
+ *      or added relations) are re-stitched set-wise in SQL, usually a few.
  *   5. Commit.  Any failure rolls everything back: readers see the catalog
  *      before or after the mutation, never half of it.
  *
@@ -60,6 +61,14 @@ typedef struct run {
     catalog_prepared_t **written;
     size_t nwritten;
     catalog_stitched_t *stitched;
+    /* Made with the stitching: every search row of the written entities
+     * (see own_search_work and stitch_work), until phase 4 queues them. */
+    const char **search_rows;
+    size_t nsearch_rows;
+    /* Its two halves, sorted by two jobs before they are merged. */
+    const char **own_search_rows, **relation_search_rows;
+    size_t nown_search_rows, nrelation_search_rows;
+    int search_jobs_left;
     gr_strvec_t external;
     gr_strvec_t others;
     uint64_t stitch_start_ms;
@@ -109,6 +118,9 @@ static void run_finish(run_t *r)
     for (size_t i = 0; r->stitched && i < r->nwritten; i++)
         catalog_stitched_free(&r->stitched[i]);
     free(r->stitched);
+    free(r->search_rows);
+    free(r->own_search_rows);
+    free(r->relation_search_rows);
     free(r->written);
     for (size_t i = r->load_head; i < r->nloads; i++)
         free(r->loads[i].values);
@@ -383,14 +395,8 @@ static void finish_store(run_t *r)
     send_sql(r, SQL_RESTITCH, 0, NULL);
     send_sql(r, SQL_RELATION_SEARCH_DELETE, 0, NULL);
     send_sql(r, SQL_RELATION_SEARCH_INSERT, 0, NULL);
-    if (r->rebuild_search || r->rebuild_relations)
-        /* A sort in memory; the default (64 MB) spills to disk on large
-         * catalogs. */
-        send_sql(r, "SET LOCAL maintenance_work_mem = '256MB'", 0, NULL);
     if (r->rebuild_search)
         send_sql(r, SQL_SEARCH_INDEX, 0, NULL);
-    if (r->rebuild_relations)
-        send_sql(r, SQL_RELATIONS_INDEX, 0, NULL);
     r->closing = 1;
     gr_db_tx_commit(r->tx, on_committed, r);
 }
@@ -402,14 +408,10 @@ static void phase_store(run_t *r)
     catalog_apply_t *a = r->a;
     if (stop_early(r))
         return;
-    size_t nadded = 0, nupdated = 0, nsearch = 0;
-    for (size_t w = 0; w < r->nwritten; w++)
-        nsearch += r->stitched[w].nrows;
+    size_t nadded = 0, nupdated = 0;
     const char **added = gr_xcalloc(r->nwritten * ADDED_NCOLUMNS + 1, sizeof *added);
     const char **updated = gr_xcalloc(r->nwritten * UPDATED_NCOLUMNS + 1, sizeof *updated);
-    const char **search = gr_xcalloc(nsearch * 4 + 1, sizeof *search);
     r->lines = gr_xcalloc(r->nwritten + 1, sizeof *r->lines);
-    size_t sr = 0;
     for (size_t i = 0, w = 0; i < a->nitems; i++) {
         if (!written(r, i))
             continue;
@@ -435,21 +437,56 @@ static void phase_store(run_t *r)
             memcpy(&added[nadded++ * ADDED_NCOLUMNS], row, ADDED_NCOLUMNS * sizeof *row);
         else
             memcpy(&updated[nupdated++ * UPDATED_NCOLUMNS], row, sizeof row);
-        for (size_t k = 0; k < st->nrows; k++) {
-            search[sr++] = p->uid;
-            search[sr++] = st->rows[3 * k];
-            search[sr++] = st->rows[3 * k + 1];
-            search[sr++] = st->rows[3 * k + 2];
-        }
     }
     r->nloads = r->load_head = 0;
     queue_load(r, "entities", added_columns, added_types, ADDED_NCOLUMNS, added, nadded,
                ENTITY_SLICE);
     queue_load(r, "entities", updated_columns, NULL, UPDATED_NCOLUMNS, updated, nupdated,
                ENTITY_SLICE);
-    queue_load(r, "search", search_columns, uuid_texts_types, 4, search, nsearch, ROW_SLICE);
+    queue_load(r, "search", search_columns, uuid_texts_types, 4, r->search_rows, r->nsearch_rows,
+               ROW_SLICE);
+    r->search_rows = NULL;
     r->after_loads = finish_store;
     load_pump(r);
+}
+
+/* ---- the written entities' search rows, in the search index's order ------
+ *
+ * Two jobs on worker threads build them: one sorts the entities' own rows
+ * as soon as phase 2 starts, the other stitches relations (phase 3) and
+ * sorts the relations.<type> rows that stitching makes.  A third merges
+ * the two once both are done, and phase 4 loads the result. */
+
+static void search_rows_sorted(run_t *r);
+
+static void own_search_work(void *arg)
+{
+    run_t *r = arg;
+    size_t n = 0, sr = 0;
+    for (size_t w = 0; w < r->nwritten; w++)
+        n += r->written[w]->search.len;
+    const char **rows = gr_xmalloc((n * 4 + 1) * sizeof *rows);
+    for (size_t w = 0; w < r->nwritten; w++) {
+        const catalog_prepared_t *p = r->written[w];
+        for (size_t j = 0; j < p->search.len; j++) {
+            rows[sr++] = p->uid;
+            rows[sr++] = p->search.items[j].key;
+            rows[sr++] = p->search.items[j].value;
+            rows[sr++] = p->search.items[j].original;
+        }
+    }
+    catalog_search_table_rows_sort(rows, n);
+    r->own_search_rows = rows;
+    r->nown_search_rows = n;
+}
+
+static void own_search_done(void *arg, int status)
+{
+    run_t *r = arg;
+    if (status != 0 && !r->error)
+        r->error = gr_xstrdup("catalog mutation: the host is shutting down");
+    search_rows_sorted(r);
+    step_done(r); /* the job itself */
 }
 
 static void stitch_work(void *arg)
@@ -457,6 +494,22 @@ static void stitch_work(void *arg)
     run_t *r = arg;
     catalog_stitch_build(r->written, r->nwritten, (const char *const *)r->external.items,
                          r->external.len / 3, r->stitched, &r->others);
+    size_t n = 0, sr = 0;
+    for (size_t w = 0; w < r->nwritten; w++)
+        n += r->stitched[w].nrows;
+    const char **rows = gr_xmalloc((n * 4 + 1) * sizeof *rows);
+    for (size_t w = 0; w < r->nwritten; w++) {
+        const catalog_stitched_t *st = &r->stitched[w];
+        for (size_t k = 0; k < st->nrows; k++) {
+            rows[sr++] = r->written[w]->uid;
+            rows[sr++] = st->rows[3 * k];
+            rows[sr++] = st->rows[3 * k + 1];
+            rows[sr++] = st->rows[3 * k + 2];
+        }
+    }
+    catalog_search_table_rows_sort(rows, n);
+    r->relation_search_rows = rows;
+    r->nrelation_search_rows = n;
 }
 
 static void stitch_done(void *arg, int status)
@@ -469,11 +522,48 @@ static void stitch_done(void *arg, int status)
                      (unsigned long long)(gr_now_ms() - r->stitch_start_ms));
     if (status != 0 && !r->error)
         r->error = gr_xstrdup("catalog mutation: the host is shutting down");
+    search_rows_sorted(r);
+    step_done(r); /* the stitching job itself */
+}
+
+static void merge_work(void *arg)
+{
+    run_t *r = arg;
+    size_t n = r->nown_search_rows + r->nrelation_search_rows;
+    r->search_rows = gr_xmalloc((4 * n + 1) * sizeof *r->search_rows);
+    catalog_search_table_rows_merge(r->own_search_rows, r->nown_search_rows,
+                                    r->relation_search_rows, r->nrelation_search_rows,
+                                    r->search_rows);
+    r->nsearch_rows = n;
+}
+
+static void merge_done(void *arg, int status)
+{
+    run_t *r = arg;
+    if (status != 0 && !r->error)
+        r->error = gr_xstrdup("catalog mutation: the host is shutting down");
     /* Phase 4 follows the loads of phase 2 on the connection. */
     r->stitched_all = 1;
     if (r->loaded)
         phase_store(r);
-    step_done(r); /* the stitching job itself */
+    step_done(r); /* the job itself */
+}
+
+/* One of the two sorting jobs is done; after the second, the merge. */
+static void search_rows_sorted(run_t *r)
+{
+    if (--r->search_jobs_left)
+        return;
+    gr_error_t werr = {0};
+    r->pending++;
+    if (!r->error && gr_work_submit(r->a->cat->ctx, merge_work, merge_done, r, &werr) == 0)
+        return;
+    r->pending--;
+    if (!r->error)
+        r->error = gr_xasprintf("catalog mutation: %s", werr.message);
+    r->stitched_all = 1;
+    if (r->loaded)
+        phase_store(r);
 }
 
 static void on_external(const gr_db_result_t *res, const gr_db_error_t *err, void *ud)
@@ -505,7 +595,7 @@ static void on_external(const gr_db_result_t *res, const gr_db_error_t *err, voi
         if (gr_work_submit(r->a->cat->ctx, stitch_work, stitch_done, r, &werr) != 0) {
             r->pending--;
             r->error = gr_xasprintf("catalog mutation: %s", werr.message);
-            stop_early(r);
+            search_rows_sorted(r);
         }
     }
     step_done(r);
@@ -558,24 +648,25 @@ static void later(run_t *r, void (*fn)(run_t *r))
     uv_timer_start(&l->timer, later_fire, 1, 0);
 }
 
-/* Phase 2's loads are sent: phase 4 may follow once stitching is done. */
+/* Phase 2's loads are sent: phase 4 may follow once stitching is done.
+ * Nothing writes relations after them, so their index is built now, while
+ * the server would otherwise wait for the stitching. */
 static void loads_sent(run_t *r)
 {
+    if (r->rebuild_relations)
+        send_sql(r, SQL_RELATIONS_INDEX, 0, NULL);
     r->loaded = 1;
     if (r->stitched_all)
         phase_store(r);
 }
 
-/* The written entities' relations and own search rows (the largest load). */
+/* The written entities' relations, which need no stitching. */
 static void queue_phase2_loads(run_t *r)
 {
-    size_t nrel = 0, nsearch = 0, rl = 0, sr = 0;
-    for (size_t w = 0; w < r->nwritten; w++) {
+    size_t nrel = 0, rl = 0;
+    for (size_t w = 0; w < r->nwritten; w++)
         nrel += r->written[w]->relations.len;
-        nsearch += r->written[w]->search.len;
-    }
     const char **rels = gr_xcalloc(nrel * 4 + 1, sizeof *rels);
-    const char **search = gr_xcalloc(nsearch * 4 + 1, sizeof *search);
     for (size_t w = 0; w < r->nwritten; w++) {
         const catalog_prepared_t *p = r->written[w];
         for (size_t j = 0; j < p->relations.len; j++) {
@@ -584,15 +675,8 @@ static void queue_phase2_loads(run_t *r)
             rels[rl++] = p->relations.items[j].type;
             rels[rl++] = p->relations.items[j].target;
         }
-        for (size_t j = 0; j < p->search.len; j++) {
-            search[sr++] = p->uid;
-            search[sr++] = p->search.items[j].key;
-            search[sr++] = p->search.items[j].value;
-            search[sr++] = p->search.items[j].original;
-        }
     }
     queue_load(r, "relations", relation_columns, uuid_texts_types, 4, rels, nrel, ROW_SLICE);
-    queue_load(r, "search", search_columns, uuid_texts_types, 4, search, nsearch, ROW_SLICE);
     r->after_loads = loads_sent;
 }
 
@@ -627,6 +711,15 @@ static void phase_clear(run_t *r)
     r->rebuild_search = nsearch > 0 && (int64_t)(nsearch * ROW_BYTES) >= r->search_table_bytes;
     r->rebuild_relations = nrel > 0 && (int64_t)(nrel * ROW_BYTES) >= r->relations_table_bytes;
 
+    r->search_jobs_left = 2;
+    gr_error_t werr = {0};
+    r->pending++;
+    if (gr_work_submit(a->cat->ctx, own_search_work, own_search_done, r, &werr) != 0) {
+        r->pending--;
+        r->error = gr_xasprintf("catalog mutation: %s", werr.message);
+        search_rows_sorted(r);
+    }
+
     const char **keys = gr_xcalloc(r->nwritten * 2 + 1, sizeof *keys);
     for (size_t w = 0; w < r->nwritten; w++) {
         keys[2 * w] = r->written[w]->uid;
@@ -657,8 +750,20 @@ static void phase_clear(run_t *r)
     label(r, "%.*s (%zu)", SQL_EXTERNAL, 0);
     r->pending++;
     gr_db_tx_query(r->tx, SQL_EXTERNAL, 0, NULL, on_external, r);
+    /* An empty search table (a first sync) is truncated, which costs
+     * nothing: a table made anew in this transaction is filled page after
+     * page, where otherwise each full page offers its leftover space to
+     * any later, shorter row.  The rows then lie in the order they are
+     * loaded, the index's (see own_search_work), which makes building
+     * the index a third cheaper. */
+    if (r->rebuild_search && r->search_table_bytes == 0)
+        send_sql(r, "TRUNCATE search", 0, NULL);
     if (r->rebuild_search)
         send_sql(r, "DROP INDEX search_key_value_idx", 0, NULL);
+    if (r->rebuild_search || r->rebuild_relations)
+        /* The index builds sort in memory; the default (64 MB) spills to
+         * disk on large catalogs. */
+        send_sql(r, "SET LOCAL maintenance_work_mem = '256MB'", 0, NULL);
     if (r->rebuild_relations)
         send_sql(r, "DROP INDEX relations_source_idx", 0, NULL);
     queue_phase2_loads(r);
