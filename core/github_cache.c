@@ -65,15 +65,6 @@ void gr_github_cache_entry_free(gr_github_cache_entry_t *e)
     free(e);
 }
 
-static uint64_t hash_key(const char *s)
-{
-    uint64_t h = 1469598103934665603ull; /* FNV-1a */
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211ull;
-    }
-    return h;
-}
 
 static mem_item_t **find_slot(mem_cache_t *c, const char *key, uint64_t h)
 {
@@ -123,7 +114,7 @@ static void mem_get(gr_github_cache_t *cache, const char *key, gr_github_cache_g
                     void *user_data)
 {
     mem_cache_t *c = (mem_cache_t *)cache;
-    mem_item_t *it = *find_slot(c, key, hash_key(key));
+    mem_item_t *it = *find_slot(c, key, gr_hash_string(key));
     if (!it) {
         done(NULL, user_data);
         return;
@@ -139,7 +130,7 @@ static void mem_put(gr_github_cache_t *cache, const char *key, const gr_github_c
     size_t bytes = e->body_len + strlen(key);
     if (bytes > c->max_bytes)
         return;
-    uint64_t h = hash_key(key);
+    uint64_t h = gr_hash_string(key);
     mem_item_t *old = *find_slot(c, key, h);
     if (old)
         item_remove(c, old);

@@ -308,14 +308,11 @@ gr_metric_t *gr__metrics_histogram(gr_metrics_t *m, const char *name, const char
  * and ("a","bc") differ. */
 static uint64_t gr__hash_values(const char *const *values, size_t n)
 {
-    uint64_t h = 14695981039346656037ull;
+    static const unsigned char separator = 0xff;
+    uint64_t h = GR_HASH_INIT;
     for (size_t i = 0; i < n; i++) {
-        for (const unsigned char *p = (const unsigned char *)values[i]; *p; p++) {
-            h ^= *p;
-            h *= 1099511628211ull;
-        }
-        h ^= 0xff;
-        h *= 1099511628211ull;
+        h = gr_hash_update(h, values[i], strlen(values[i]));
+        h = gr_hash_update(h, &separator, 1);
     }
     return h;
 }

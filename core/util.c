@@ -257,6 +257,22 @@ void gr_loop_defer(uv_loop_t *loop, void (*fn)(void *arg), void *arg)
     uv_timer_start(&d->timer, gr__deferred_fire, 0, 0);
 }
 
+uint64_t gr_hash_update(uint64_t hash, const void *data, size_t len)
+{
+    const unsigned char *p = data;
+    for (size_t i = 0; i < len; i++)
+        hash = (hash ^ p[i]) * 1099511628211ull;
+    return hash;
+}
+
+uint64_t gr_hash_string(const char *s)
+{
+    uint64_t hash = GR_HASH_INIT;
+    for (; *s; s++)
+        hash = (hash ^ (unsigned char)*s) * 1099511628211ull;
+    return hash;
+}
+
 int gr_hex_value(char c)
 {
     if (c >= '0' && c <= '9')

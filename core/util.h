@@ -62,6 +62,13 @@ int gr_id_is_valid(const char *id);
 struct uv_loop_s;
 void gr_loop_defer(struct uv_loop_s *loop, void (*fn)(void *arg), void *arg);
 
+/* FNV-1a, 64 bits: the hash of the project's in-memory tables (not for
+ * anything an attacker chooses to collide).  gr_hash_update continues a
+ * hash over more bytes, starting from GR_HASH_INIT. */
+#define GR_HASH_INIT 14695981039346656037ull
+uint64_t gr_hash_update(uint64_t hash, const void *data, size_t len);
+uint64_t gr_hash_string(const char *s);
+
 /* The value of a hexadecimal digit (either case), or -1. */
 int gr_hex_value(char c);
 

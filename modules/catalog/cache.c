@@ -30,13 +30,6 @@ struct catalog_cache {
     size_t nbuckets; /* a power of two */
 };
 
-static uint64_t hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ull; /* FNV-1a */
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
 
 catalog_cache_t *catalog_cache_new(uint64_t ttl_ms, size_t max_bytes)
 {
@@ -89,7 +82,7 @@ const char *catalog_cache_get(catalog_cache_t *c, const char *key, uint64_t now_
 {
     if (!c || !c->ttl_ms)
         return NULL;
-    entry_t **at = &c->buckets[hash(key) & (c->nbuckets - 1)];
+    entry_t **at = &c->buckets[gr_hash_string(key) & (c->nbuckets - 1)];
     for (entry_t *e; (e = *at); at = &e->next) {
         if (strcmp(e->key, key) != 0)
             continue;
@@ -128,7 +121,7 @@ static void grow(catalog_cache_t *c)
     for (size_t i = 0; i < c->nbuckets; i++)
         for (entry_t *e = c->buckets[i], *next; e; e = next) {
             next = e->next;
-            entry_t **at = &buckets[hash(e->key) & (n - 1)];
+            entry_t **at = &buckets[gr_hash_string(e->key) & (n - 1)];
             e->next = *at;
             *at = e;
         }
@@ -147,7 +140,7 @@ void catalog_cache_put(catalog_cache_t *c, uint64_t generation, const char *key,
         catalog_cache_clear(c);
         c->generation = g; /* nothing changed in the catalog: reads in flight may still store */
     }
-    entry_t **at = &c->buckets[hash(key) & (c->nbuckets - 1)];
+    entry_t **at = &c->buckets[gr_hash_string(key) & (c->nbuckets - 1)];
     for (entry_t *e; (e = *at); at = &e->next)
         if (strcmp(e->key, key) == 0) {
             *at = e->next;
@@ -161,7 +154,7 @@ void catalog_cache_put(catalog_cache_t *c, uint64_t generation, const char *key,
     e->body[len] = '\0';
     e->len = len;
     e->expires_ms = now_ms + c->ttl_ms;
-    size_t b = hash(key) & (c->nbuckets - 1);
+    size_t b = gr_hash_string(key) & (c->nbuckets - 1);
     e->next = c->buckets[b];
     c->buckets[b] = e;
     c->bytes += len;

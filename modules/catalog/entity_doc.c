@@ -111,12 +111,7 @@ catalog_posmap_t *catalog__posmap_new(void)
 
 static size_t catalog__path_hash(const char *path, size_t len)
 {
-    size_t h = (size_t)1469598103934665603u;
-    for (size_t i = 0; i < len; i++) {
-        h ^= (unsigned char)path[i];
-        h *= (size_t)1099511628211u;
-    }
-    return h;
+    return (size_t)gr_hash_update(GR_HASH_INIT, path, len);
 }
 
 /* Puts item i into the index unless its path is there already: the first

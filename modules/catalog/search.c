@@ -276,14 +276,6 @@ static int cmp_key_string(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-static uint64_t key_hash(const char *s)
-{
-    uint64_t h = 14695981039346656037ULL; /* FNV-1a */
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
-
 /* Each row's key as an index into the distinct keys, then the distinct
  * keys' ranks in sorted order in place of those indexes. */
 static void rank_keys(const char *const *rows, size_t nrows, sort_item_t *items)
@@ -297,7 +289,7 @@ static void rank_keys(const char *const *rows, size_t nrows, sort_item_t *items)
     size_t ndistinct = 0;
     for (size_t i = 0; i < nrows; i++) {
         const char *key = rows[4 * i + 1];
-        size_t slot = (size_t)key_hash(key) & (cap - 1);
+        size_t slot = (size_t)gr_hash_string(key) & (cap - 1);
         while (slots[slot] && strcmp(distinct[slots[slot] - 1], key) != 0)
             slot = (slot + 1) & (cap - 1);
         if (!slots[slot]) {
@@ -313,7 +305,7 @@ static void rank_keys(const char *const *rows, size_t nrows, sort_item_t *items)
     uint32_t *rank = gr_xmalloc((ndistinct ? ndistinct : 1) * sizeof *rank);
     for (size_t r = 0; r < ndistinct; r++) {
         /* Find sorted[r]'s distinct index through the table again. */
-        size_t slot = (size_t)key_hash(sorted[r]) & (cap - 1);
+        size_t slot = (size_t)gr_hash_string(sorted[r]) & (cap - 1);
         while (strcmp(distinct[slots[slot] - 1], sorted[r]) != 0)
             slot = (slot + 1) & (cap - 1);
         rank[slots[slot] - 1] = (uint32_t)r;

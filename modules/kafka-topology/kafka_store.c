@@ -69,14 +69,12 @@ void kafka__arena_free(kafka__arena_t *a)
 
 /* ---- tables ------------------------------------------------------------------ */
 
-/* FNV-1a over the key, then the aux number mixed in. */
+/* The key's hash (gr_hash_string) folded to 32 bits, then the aux number
+ * mixed in. */
 static uint32_t kafka__hash(const char *s, uint32_t aux)
 {
-    uint32_t h = 2166136261u;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        h ^= *p;
-        h *= 16777619u;
-    }
+    uint64_t wide = gr_hash_string(s);
+    uint32_t h = (uint32_t)(wide ^ (wide >> 32));
     h ^= aux * 0x9e3779b9u;
     h ^= h >> 16;
     return h;

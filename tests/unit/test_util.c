@@ -49,6 +49,16 @@ TEST(hex_values)
     CHECK(gr_hex_value('g') == -1 && gr_hex_value(' ') == -1);
 }
 
+/* FNV-1a's published 64-bit vectors. */
+TEST(hash_is_fnv1a)
+{
+    CHECK(gr_hash_string("") == 0xcbf29ce484222325ull);
+    CHECK(gr_hash_string("a") == 0xaf63dc4c8601ec8cull);
+    CHECK(gr_hash_string("foobar") == 0x85944171f73967e8ull);
+    CHECK(gr_hash_update(gr_hash_update(GR_HASH_INIT, "foo", 3), "bar", 3) ==
+          gr_hash_string("foobar"));
+}
+
 /* One decoder serves GitHub's blobs (standard, padded, wrapped) and the
  * catalog's cursors (URL-safe, unpadded). */
 TEST(base64_both_alphabets)
@@ -81,6 +91,6 @@ TEST(base64_both_alphabets)
     CHECK(gr_base64_decode("aGVsbG", 6, &n) == NULL);    /* leftover bits set */
 }
 
-TEST_MAIN(TEST_ENTRY(hex_values), TEST_ENTRY(base64_both_alphabets),
+TEST_MAIN(TEST_ENTRY(hex_values), TEST_ENTRY(hash_is_fnv1a), TEST_ENTRY(base64_both_alphabets),
           TEST_ENTRY(id_rule_follows_backstage), TEST_ENTRY(buf_grows_and_escapes_json),
           TEST_ENTRY(strvec_owns_copies))
