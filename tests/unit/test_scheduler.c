@@ -9,6 +9,7 @@
 #include <uv.h>
 
 #include "log.h"
+#include "loop_wait.h"
 #include "metrics.h"
 #include "scheduler.h"
 #include "test.h"
@@ -18,7 +19,6 @@
 
 typedef struct fixture {
     uv_loop_t loop;
-    uv_timer_t poll;
     gr_log_t *log;
     gr_metrics_t *metrics;
     gr_scheduler_host_t *host;
@@ -31,42 +31,21 @@ static void fx_init(fixture_t *fx)
 {
     memset(fx, 0, sizeof *fx);
     uv_loop_init(&fx->loop);
-    uv_timer_init(&fx->loop, &fx->poll);
     fx->log = gr_log_root_new(stderr, GR_LOG_WARN, GR_LOG_FORMAT_PRETTY);
     fx->metrics = gr_metrics_new();
     fx->host = gr_scheduler_host_new(&fx->loop, fx->log, fx->metrics);
     fx->sched = gr_scheduler_host_plugin(fx->host, "test");
 }
 
-typedef int (*pred_fn)(void *ud);
-
-typedef struct wait_state {
-    pred_fn pred;
-    void *ud;
-    uint64_t deadline;
-} wait_state_t;
-
-static void poll_cb(uv_timer_t *t)
-{
-    wait_state_t *w = t->data;
-    if ((w->pred && w->pred(w->ud)) || gr_now_ms() >= w->deadline)
-        uv_stop(t->loop);
-}
-
 /* Runs the loop until pred(ud) holds or max_ms passes; returns pred(ud). */
-static int run_until(fixture_t *fx, pred_fn pred, void *ud, uint64_t max_ms)
+static int run_until(fixture_t *fx, gr_test_pred_fn pred, void *ud, uint64_t max_ms)
 {
-    wait_state_t w = {pred, ud, gr_now_ms() + max_ms};
-    fx->poll.data = &w;
-    uv_timer_start(&fx->poll, poll_cb, 1, 1);
-    uv_run(&fx->loop, UV_RUN_DEFAULT);
-    uv_timer_stop(&fx->poll);
-    return pred ? pred(ud) : 0;
+    return gr_test_run_until_pred(&fx->loop, pred, ud, max_ms);
 }
 
 static void run_for(fixture_t *fx, uint64_t ms)
 {
-    run_until(fx, NULL, NULL, ms);
+    gr_test_run_for(&fx->loop, ms);
 }
 
 static void on_stopped(void *ud)
@@ -89,7 +68,6 @@ static void fx_free(fixture_t *fx)
         CHECK(run_until(fx, is_stopped, fx, 20000));
     }
     gr_scheduler_host_free(fx->host);
-    uv_close((uv_handle_t *)&fx->poll, NULL);
     uv_run(&fx->loop, UV_RUN_DEFAULT);
     CHECK(uv_loop_close(&fx->loop) == 0);
     gr_metrics_free(fx->metrics);
