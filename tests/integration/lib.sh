@@ -113,25 +113,14 @@ run_host_expect_exit() {
 # ---- the web catalog fixture ------------------------------------------------------
 
 # Starts the host with the catalog and the central-config provider
-# "fixture" on a copy of tests/fixtures/web-catalog (in $repo, set here) and
-# waits for the provider's first sync.
+# "fixture" (tests/fixtures/web-catalog-app-config.yaml) on a copy of
+# tests/fixtures/web-catalog (in $repo, set here) and waits for the
+# provider's first sync.
 start_web_catalog_host() {
   repo="$work/config-repo"
   cp -r "$GR_SOURCE_DIR/tests/fixtures/web-catalog" "$repo"
-  cat >"$work/app-config.yaml" <<EOF
-backend:
-  listen: { host: 127.0.0.1, port: 0 }
-  database: { client: embedded }
-modules: [catalog, catalog-provider-central-config]
-catalog:
-  providers:
-    centralConfig:
-      fixture:
-        source: { type: directory, path: $repo }
-        include: ['**/*.yaml']
-        schedule: { frequency: { hours: 1 } }
-EOF
-  start_host -c "$work/app-config.yaml"
+  export GR_WEB_CATALOG_REPO="$repo"
+  start_host -c "$GR_SOURCE_DIR/tests/fixtures/web-catalog-app-config.yaml"
   wait_for_body '"status":"succeeded"' "/api/central-config/last-sync?provider=fixture" "the fixture repository synced"
 }
 

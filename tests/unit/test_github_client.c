@@ -21,6 +21,7 @@
 #include <uv.h>
 
 #include "config_tree.h"
+#include "file_text.h"
 #include "fake_metrics.h"
 #include "github_client.h"
 #include "github_internal.h"
@@ -31,6 +32,7 @@
 #include "octokit_fixture.h"
 #include "test.h"
 #include "util.h"
+#include "wall_time.h"
 
 #define OCTOKIT GR_TEST_TESTDATA "/github-api/rest/octokit-fixtures/"
 #define FIXTURE_GET_REPOSITORY OCTOKIT "get-repository.json"
@@ -77,20 +79,13 @@ struct gfx {
     int token_lifetime_s;
 };
 
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void dispatch(gr_ls_request_t *req, void *ud)
 {
     gfx_t *fx = ud;
     const char *auth = gr_ls_header(req, "Authorization");
     const char *inm = gr_ls_header(req, "If-None-Match");
     if (fx->hits < 64)
-        fx->arrived_ms[fx->hits] = wall_ms();
+        fx->arrived_ms[fx->hits] = gr_test_wall_ms();
     fx->hits++;
     gr_strvec_push(&fx->targets, req->target);
     gr_strvec_push(&fx->methods, req->method);
@@ -139,18 +134,6 @@ static int gfx_setup(gfx_t *fx, route_fn route, const char *fixture, const char 
     }
     fx->gh = gr_github_get(fx->http, "github.com", &err);
     return fx->gh != NULL;
-}
-
-static char *log_text(gfx_t *fx)
-{
-    fflush(fx->log_file);
-    long n = ftell(fx->log_file);
-    char *text = gr_xcalloc(1, (size_t)n + 1);
-    rewind(fx->log_file);
-    size_t got = fread(text, 1, (size_t)n, fx->log_file);
-    text[got] = '\0';
-    fseek(fx->log_file, 0, SEEK_END);
-    return text;
 }
 
 static double metric(gfx_t *fx, const char *name, const char *label)
@@ -308,7 +291,7 @@ TEST(get_with_token_returns_recorded_repository)
     CHECK(gr_github_rate_limit(fx.gh, "core", &rl) == 0);
     CHECK(rl.remaining == 4999 && rl.limit == 5000 && rl.used == 1);
     /* The token never reaches the log. */
-    char *log = log_text(&fx);
+    char *log = gr_test_file_text(fx.log_file);
     CHECK(strstr(log, TOKEN) == NULL);
     free(log);
     gres_free(&r);
@@ -569,7 +552,7 @@ TEST(primary_rate_limit_waits_for_reset_and_queues_others)
     REQUIRE(fx.hits == 3);
     CHECK(fx.arrived_ms[1] >= (int64_t)fx.reset * 1000);
     CHECK(fx.arrived_ms[2] >= (int64_t)fx.reset * 1000);
-    char *log = log_text(&fx);
+    char *log = gr_test_file_text(fx.log_file);
     CHECK_CONTAINS(log, "primary rate limit reached");
     CHECK_CONTAINS(log, "waiting");
     free(log);
@@ -613,7 +596,7 @@ TEST(secondary_rate_limit_honours_retry_after)
         CHECK(r.status == 200);
         CHECK(fx.hits == 2);
         CHECK(elapsed >= 1000);
-        char *log = log_text(&fx);
+        char *log = gr_test_file_text(fx.log_file);
         CHECK_CONTAINS(log, "secondary rate limit reached");
         free(log);
         gres_free(&r);
@@ -974,7 +957,7 @@ TEST(app_installation_token_is_exchanged_once_and_reused)
     CHECK(fx.exchanges == 1);
     CHECK_STR(fx.auths.items[fx.auths.len - 1], "token ghs_installation1");
     /* Neither the JWT nor the token reaches the log. */
-    char *log = log_text(&fx);
+    char *log = gr_test_file_text(fx.log_file);
     CHECK(strstr(log, "ghs_installation1") == NULL);
     CHECK(strstr(log, "eyJ") == NULL);
     free(log);

@@ -10,6 +10,7 @@
 
 #include <uv.h>
 
+#include "file_text.h"
 #include "http_client.h"
 #include "log.h"
 #include "loop_wait.h"
@@ -94,19 +95,6 @@ static int run_until_hits(fx_t *fx, int n, uint64_t timeout_ms)
     while (fx->hits < n && gr_now_ms() < end)
         gr_test_run_for(&fx->loop, 10);
     return fx->hits >= n;
-}
-
-/* Everything the log received so far (caller frees). */
-static char *fx_log_text(fx_t *fx)
-{
-    fflush(fx->log_file);
-    long n = ftell(fx->log_file);
-    char *text = gr_xcalloc(1, (size_t)n + 1);
-    rewind(fx->log_file);
-    size_t got = fread(text, 1, (size_t)n, fx->log_file);
-    text[got] = '\0';
-    fseek(fx->log_file, 0, SEEK_END);
-    return text;
 }
 
 static void fx_teardown(fx_t *fx)
@@ -329,7 +317,7 @@ TEST(post_sends_body_and_custom_headers)
     CHECK_STR(fx.last_method, "POST");
     CHECK_STR(fx.last_auth, "token s3cr3t-value");
     /* The log may mention the call, never the credential. */
-    char *log = fx_log_text(&fx);
+    char *log = gr_test_file_text(fx.log_file);
     CHECK(strstr(log, "s3cr3t-value") == NULL);
     CHECK_CONTAINS(log, "/repos/o/r/labels");
     free(log);
@@ -408,7 +396,7 @@ TEST(get_is_retried_after_503_then_succeeds)
     CHECK(r.status == 200);
     CHECK(fx.hits == 3);
     CHECK(r.calls == 1);
-    char *log = fx_log_text(&fx);
+    char *log = gr_test_file_text(fx.log_file);
     CHECK_CONTAINS(log, "retry 1 of 3");
     CHECK_CONTAINS(log, "retry 2 of 3");
     free(log);

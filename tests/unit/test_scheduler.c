@@ -14,6 +14,7 @@
 #include "scheduler.h"
 #include "test.h"
 #include "util.h"
+#include "wall_time.h"
 
 /* ---- fixture: a loop, a logger, metrics, the scheduler ------------------------- */
 
@@ -98,30 +99,13 @@ static struct json_object *field(struct json_object *o, const char *key)
     return o && json_object_object_get_ex(o, key, &v) ? v : NULL;
 }
 
-/* Parses "YYYY-MM-DDTHH:MM:SS.mmmZ" into ms since the epoch; -1 when malformed. */
+/* The time in a JSON string "YYYY-MM-DDTHH:MM:SS.mmmZ", in ms since the
+ * epoch; -1 when it is missing or malformed. */
 static int64_t parse_iso(struct json_object *v)
 {
     if (!v || !json_object_is_type(v, json_type_string))
         return -1;
-    const char *s = json_object_get_string(v);
-    struct tm tm = {0};
-    int ms = 0;
-    char z = 0;
-    if (strlen(s) != 24 ||
-        sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d.%3d%c", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-               &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms, &z) != 8 ||
-        z != 'Z')
-        return -1;
-    tm.tm_year -= 1900;
-    tm.tm_mon -= 1;
-    return (int64_t)timegm(&tm) * 1000 + ms;
-}
-
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return gr_test_iso_ms(json_object_get_string(v));
 }
 
 /* ---- probe: a task that records what the scheduler did to it --------------------- */
@@ -401,10 +385,10 @@ TEST(a_failed_run_is_described)
     CHECK(field(t, "lastStatus") == NULL && field(t, "lastError") == NULL);
     json_object_put(before);
 
-    int64_t w0 = wall_ms();
+    int64_t w0 = gr_test_wall_ms();
     CHECK(gr_scheduler_trigger(fx.sched, "sync", NULL) == 0);
     CHECK(run_until(&fx, has_done, &p, 5000));
-    int64_t w1 = wall_ms();
+    int64_t w1 = gr_test_wall_ms();
 
     struct json_object *arr = gr_scheduler_host_describe(fx.host);
     CHECK(json_object_array_length(arr) == 1);
@@ -550,10 +534,10 @@ TEST(jitter_shortens_waits_at_random)
         REQUIRE(gr_scheduler_add(fx.sched, id, &jittered, probe_fn, &p, NULL) == 0);
     }
     REQUIRE(gr_scheduler_add(fx.sched, "plain", &plain, probe_fn, &p, NULL) == 0);
-    int64_t w0 = wall_ms();
+    int64_t w0 = gr_test_wall_ms();
     gr_scheduler_host_start(fx.host);
     struct json_object *arr = gr_scheduler_host_describe(fx.host);
-    int64_t w1 = wall_ms();
+    int64_t w1 = gr_test_wall_ms();
 
     int64_t plain_next = parse_iso(field(find_task(arr, "test.plain"), "nextRun"));
     CHECK(plain_next >= w0 + 100000 - 1 && plain_next <= w1 + 100000 + 1);

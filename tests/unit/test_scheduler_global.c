@@ -17,6 +17,7 @@
 #include "scheduler.h"
 #include "test.h"
 #include "util.h"
+#include "wall_time.h"
 
 #define HOST_DB "backstage_plugin_greenroom"
 
@@ -263,22 +264,6 @@ static char *describe_field(gr_scheduler_host_t *sh, const char *id, const char 
     }
     json_object_put(arr);
     return out ? out : gr_xstrdup("(no such task)");
-}
-
-/* Parses "YYYY-MM-DDTHH:MM:SS.mmmZ" into ms since the epoch; -1 when malformed. */
-static int64_t parse_iso(const char *s)
-{
-    struct tm tm = {0};
-    int ms = 0;
-    char z = 0;
-    if (strlen(s) != 24 ||
-        sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d.%3d%c", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-               &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms, &z) != 8 ||
-        z != 'Z')
-        return -1;
-    tm.tm_year -= 1900;
-    tm.tm_mon -= 1;
-    return (int64_t)timegm(&tm) * 1000 + ms;
 }
 
 typedef struct describe_wait {
@@ -554,7 +539,7 @@ TEST(status_survives_a_restart)
     char *gstart = describe_field(b.sh, "t.gkeeper", "lastStart");
     /* The stored global start is the server's clock at the claim, a moment
      * before the run began on this host's clock. */
-    int64_t g_then = parse_iso(global_start), g_now = parse_iso(gstart);
+    int64_t g_then = gr_test_iso_ms(global_start), g_now = gr_test_iso_ms(gstart);
     CHECK(g_then > 0 && g_now > 0);
     CHECK(g_now - g_then < 1000 && g_then - g_now < 1000);
     CHECK(local.runs_by[1] == 0 && global.runs_by[1] == 0);
