@@ -23,21 +23,34 @@ static void count(uv_timer_t *t)
     (*(int *)t->data)++;
 }
 
+/* A loop with one timer that calls cb on *value after ms (and every repeat ms). */
+static void loop_with_timer(uv_loop_t *loop, uv_timer_t *timer, uv_timer_cb cb, int *value,
+                            uint64_t ms, uint64_t repeat)
+{
+    uv_loop_init(loop);
+    uv_timer_init(loop, timer);
+    timer->data = value;
+    uv_timer_start(timer, cb, ms, repeat);
+}
+
+/* Closes the timer, then the loop, which must hold nothing else. */
+static void close_loop(uv_loop_t *loop, uv_timer_t *timer)
+{
+    uv_close((uv_handle_t *)timer, NULL);
+    uv_run(loop, UV_RUN_DEFAULT);
+    CHECK(uv_loop_close(loop) == 0);
+}
+
 TEST(a_flag_set_by_a_callback_ends_the_wait)
 {
     uv_loop_t loop;
     uv_timer_t timer;
     int flag = 0;
-    uv_loop_init(&loop);
-    uv_timer_init(&loop, &timer);
-    timer.data = &flag;
-    uv_timer_start(&timer, set_flag, 20, 0);
+    loop_with_timer(&loop, &timer, set_flag, &flag, 20, 0);
     uint64_t t0 = gr_now_ms();
     CHECK(gr_test_run_until(&loop, &flag, 5000) == 1);
     CHECK(gr_now_ms() - t0 < 2000);
-    uv_close((uv_handle_t *)&timer, NULL);
-    uv_run(&loop, UV_RUN_DEFAULT);
-    CHECK(uv_loop_close(&loop) == 0);
+    close_loop(&loop, &timer);
 }
 
 TEST(a_flag_never_set_times_out_and_says_so)
@@ -57,10 +70,7 @@ TEST(a_condition_is_waited_for_and_run_for_keeps_time)
     uv_loop_t loop;
     uv_timer_t timer;
     int n = 0;
-    uv_loop_init(&loop);
-    uv_timer_init(&loop, &timer);
-    timer.data = &n;
-    uv_timer_start(&timer, count, 5, 5);
+    loop_with_timer(&loop, &timer, count, &n, 5, 5);
     CHECK(gr_test_run_until_pred(&loop, reached_three, &n, 5000) == 1);
     CHECK(n >= 3);
     uv_timer_stop(&timer);
@@ -68,9 +78,7 @@ TEST(a_condition_is_waited_for_and_run_for_keeps_time)
     uint64_t t0 = gr_now_ms();
     gr_test_run_for(&loop, 40);
     CHECK(gr_now_ms() - t0 >= 40);
-    uv_close((uv_handle_t *)&timer, NULL);
-    uv_run(&loop, UV_RUN_DEFAULT);
-    CHECK(uv_loop_close(&loop) == 0);
+    close_loop(&loop, &timer);
 }
 
 TEST(a_status_callback_is_captured)
