@@ -18,41 +18,11 @@
 
 #include "db_service.h"
 #include "log.h"
+#include "loop_wait.h"
 #include "pg_cluster.h"
 
 static uv_loop_t loop;
 static gr_log_t *logger;
-
-static void on_tick(uv_timer_t *t)
-{
-    (void)t;
-}
-
-static int run_until(const int *flag, uint64_t ms)
-{
-    uv_timer_t t;
-    uint64_t deadline = gr_now_ms() + ms;
-    uv_timer_init(&loop, &t);
-    uv_timer_start(&t, on_tick, 5, 5);
-    while (!*flag && gr_now_ms() < deadline)
-        uv_run(&loop, UV_RUN_ONCE);
-    uv_close((uv_handle_t *)&t, NULL);
-    uv_run(&loop, UV_RUN_NOWAIT);
-    return *flag ? 0 : -1;
-}
-
-typedef struct wait {
-    int done, status;
-    char message[512];
-} wait_t;
-
-static void on_done(void *ud, int status, const gr_error_t *err)
-{
-    wait_t *w = ud;
-    w->done = 1;
-    w->status = status;
-    snprintf(w->message, sizeof w->message, "%s", err ? err->message : "");
-}
 
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
@@ -65,15 +35,15 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
 static gr_db_service_t *start(const gr_db_options_t *o, const char *state, uint64_t *ms)
 {
     gr_error_t err;
-    wait_t w = {0};
+    gr_test_status_t w = {0};
     uint64_t t0 = gr_now_ms();
     gr_db_service_t *svc = gr_db_service_new_with(&loop, o, state, logger, NULL, &err);
     if (!svc) {
         fprintf(stderr, "db_bench: %s\n", err.message);
         exit(1);
     }
-    gr_db_service_start(svc, on_done, &w);
-    run_until(&w.done, 300000);
+    gr_db_service_start(svc, gr_test_on_status, &w);
+    gr_test_run_until(&loop, &w.done, 300000);
     if (w.status) {
         fprintf(stderr, "db_bench: start failed: %s\n", w.message);
         exit(1);
@@ -84,9 +54,9 @@ static gr_db_service_t *start(const gr_db_options_t *o, const char *state, uint6
 
 static void stop(gr_db_service_t *svc)
 {
-    wait_t w = {0};
-    gr_db_service_stop(svc, on_done, &w);
-    run_until(&w.done, 60000);
+    gr_test_status_t w = {0};
+    gr_db_service_stop(svc, gr_test_on_status, &w);
+    gr_test_run_until(&loop, &w.done, 60000);
     gr_db_service_free(svc);
     uv_run(&loop, UV_RUN_NOWAIT);
 }
@@ -135,7 +105,6 @@ static void send_one(load_t *l)
 static double pool_qps(gr_db_t *db, gr_db_stmt_t *stmt, int clients, int seconds, int accounts)
 {
     load_t l = {0};
-    int never = 0;
     uint64_t t0;
     double qps;
     l.db = db;
@@ -147,7 +116,7 @@ static double pool_qps(gr_db_t *db, gr_db_stmt_t *stmt, int clients, int seconds
     for (int i = 0; i < 2 * clients; i++)
         send_one(&l);
     t0 = gr_now_ms();
-    run_until(&never, (uint64_t)seconds * 1000);
+    gr_test_run_for(&loop, (uint64_t)seconds * 1000);
     qps = (double)l.done * 1000.0 / (double)(gr_now_ms() - t0);
     l.running = 0;
     while (l.inflight > 0)
@@ -191,7 +160,7 @@ static void wait_ready(gr_db_t *db)
 {
     int done = 0;
     gr_db_query(db, "SELECT 1", 0, NULL, on_ping, &done);
-    run_until(&done, 30000);
+    gr_test_run_until(&loop, &done, 30000);
 }
 
 int main(int argc, char **argv)

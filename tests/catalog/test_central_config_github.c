@@ -26,6 +26,7 @@
 #include "github_client.h"
 #include "http_client.h"
 #include "log.h"
+#include "loop_wait.h"
 #include "test.h"
 #include "work.h"
 
@@ -39,7 +40,6 @@
 
 typedef struct fx {
     uv_loop_t loop;
-    uv_timer_t guard;
     FILE *log_file;
     gr_log_t *log;
     gr_http_client_t *http;
@@ -62,31 +62,11 @@ static int fx_work_submit(gr_context_t *ctx, gr_work_fn work, gr_work_done_fn do
     return gr_work_pool_submit(fx->pool, work, done, ud, err);
 }
 
-static void on_guard(uv_timer_t *t)
-{
-    (void)t;
-}
-
-static int run_until(fx_t *fx, const int *flag, uint64_t timeout_ms)
-{
-    uint64_t end = gr_now_ms() + timeout_ms;
-    while (!*flag) {
-        uint64_t now = gr_now_ms();
-        if (now >= end)
-            return 0;
-        uv_timer_start(&fx->guard, on_guard, end - now, 0);
-        uv_run(&fx->loop, UV_RUN_ONCE);
-    }
-    uv_timer_stop(&fx->guard);
-    return 1;
-}
-
 static int fx_setup(fx_t *fx)
 {
     setenv("no_proxy", "127.0.0.1,localhost", 1);
     memset(fx, 0, sizeof *fx);
     uv_loop_init(&fx->loop);
-    uv_timer_init(&fx->loop, &fx->guard);
     fx->log_file = tmpfile();
     fx->log = gr_log_root_new(fx->log_file, GR_LOG_DEBUG, GR_LOG_FORMAT_PRETTY);
     fx->repo = gr_fake_repo_new(&fx->loop, "acme/config", "main", REPO_DOCUMENT);
@@ -146,7 +126,6 @@ static void fx_teardown(fx_t *fx)
     gr_github_client_free(fx->ghc);
     gr_http_client_free(fx->http);
     gr_fake_repo_free(fx->repo);
-    uv_close((uv_handle_t *)&fx->guard, NULL);
     uv_run(&fx->loop, UV_RUN_DEFAULT);
     CHECK(uv_loop_close(&fx->loop) == 0);
     gr_config_doc_free(fx->integrations);
@@ -239,7 +218,7 @@ static int fetch(fx_t *fx, provider_t *pv, outcome_t *o)
     pv->p.source.ops->fetch(&pv->p.source, 20000, on_fetched, o);
     /* The answer never comes from inside the call. */
     CHECK(o->done == 0);
-    int ok = run_until(fx, &o->done, 20000);
+    int ok = gr_test_run_until(&fx->loop, &o->done, 20000);
     /* Let anything that would wrongly call back twice do so now. */
     uv_run(&fx->loop, UV_RUN_NOWAIT);
     CHECK(o->calls == 1);
@@ -668,7 +647,7 @@ TEST(a_cancelled_fetch_ends_once_and_the_next_one_completes_the_mirror)
         uv_run(&fx.loop, UV_RUN_ONCE);
     pv.p.source.ops->cancel(&pv.p.source);
     pv.p.source.ops->cancel(&pv.p.source);
-    REQUIRE(run_until(&fx, &o.done, 20000));
+    REQUIRE(gr_test_run_until(&fx.loop, &o.done, 20000));
     uv_run(&fx.loop, UV_RUN_NOWAIT);
     CHECK(o.calls == 1);
     CHECK(o.status == GR_ERR_CANCELED);

@@ -8,29 +8,9 @@
 #include <unistd.h>
 
 #include "catalog_model.h"
+#include "json_path.h"
 #include "test.h"
 #include "util.h"
-
-static struct json_object *at(struct json_object *obj, const char *dotted)
-{
-    char buf[256];
-    snprintf(buf, sizeof buf, "%s", dotted);
-    struct json_object *cur = obj;
-    for (char *save = NULL, *part = strtok_r(buf, ".", &save); part && cur;
-         part = strtok_r(NULL, ".", &save)) {
-        if (json_object_is_type(cur, json_type_array))
-            cur = json_object_array_get_idx(cur, (size_t)atoi(part));
-        else if (!json_object_object_get_ex(cur, part, &cur))
-            return NULL;
-    }
-    return cur;
-}
-
-static const char *str_at(struct json_object *obj, const char *dotted)
-{
-    struct json_object *v = at(obj, dotted);
-    return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
-}
 
 static int parse(catalog_file_t *f, const char *path, const char *text)
 {
@@ -62,11 +42,11 @@ TEST(multi_document_file_keeps_each_entity_and_its_start)
     CHECK_STR(f.path, "org.yaml");
     REQUIRE(f.ndocs == 2); /* the two empty documents at the end are skipped */
     CHECK(f.errors.len == 0);
-    CHECK_STR(str_at(f.docs[0].entity, "metadata.name"), "team-a");
-    CHECK_STR(str_at(f.docs[0].entity, "spec.children.1"), "b");
+    CHECK_STR(gr_test_json_str(f.docs[0].entity, "metadata.name"), "team-a");
+    CHECK_STR(gr_test_json_str(f.docs[0].entity, "spec.children.1"), "b");
     CHECK(f.docs[0].line == 3 && f.docs[0].column == 1);
     CHECK(f.docs[0].index == 0);
-    CHECK_STR(str_at(f.docs[1].entity, "metadata.name"), "jdoe");
+    CHECK_STR(gr_test_json_str(f.docs[1].entity, "metadata.name"), "jdoe");
     CHECK(f.docs[1].line == 14);
     CHECK(f.docs[1].index == 1);
     catalog_file_free(&f);
@@ -100,27 +80,27 @@ TEST(scalars_are_typed_like_backstage_yaml_reader)
     REQUIRE(parse(&f, "t.yaml", text) == 0);
     REQUIRE(f.ndocs == 1);
     struct json_object *e = f.docs[0].entity, *v;
-    v = at(e, "plain_true");
+    v = gr_test_json_at(e, "plain_true");
     CHECK(json_object_is_type(v, json_type_boolean) && json_object_get_boolean(v));
-    CHECK_STR(str_at(e, "quoted_true"), "true");
-    CHECK_STR(str_at(e, "double_quoted"), "42");
-    CHECK_STR(str_at(e, "yes_is_a_string"), "yes");
-    v = at(e, "int");
+    CHECK_STR(gr_test_json_str(e, "quoted_true"), "true");
+    CHECK_STR(gr_test_json_str(e, "double_quoted"), "42");
+    CHECK_STR(gr_test_json_str(e, "yes_is_a_string"), "yes");
+    v = gr_test_json_at(e, "int");
     CHECK(json_object_is_type(v, json_type_int) && json_object_get_int64(v) == 42);
-    CHECK(json_object_get_int64(at(e, "negative")) == -7);
-    CHECK(json_object_get_int64(at(e, "hex")) == 31);
-    CHECK(json_object_get_int64(at(e, "octal")) == 15);
-    v = at(e, "float");
+    CHECK(json_object_get_int64(gr_test_json_at(e, "negative")) == -7);
+    CHECK(json_object_get_int64(gr_test_json_at(e, "hex")) == 31);
+    CHECK(json_object_get_int64(gr_test_json_at(e, "octal")) == 15);
+    v = gr_test_json_at(e, "float");
     CHECK(json_object_is_type(v, json_type_double) && json_object_get_double(v) == 2.5);
-    CHECK(json_object_get_double(at(e, "exp")) == 1000.0);
+    CHECK(json_object_get_double(gr_test_json_at(e, "exp")) == 1000.0);
     CHECK(json_object_object_get_ex(e, "nothing", &v) && v == NULL);
     CHECK(json_object_object_get_ex(e, "empty", &v) && v == NULL);
-    CHECK_STR(str_at(e, "version"), "1.15.3");
-    CHECK(json_object_is_type(at(e, "huge"), json_type_double));
-    CHECK_STR(str_at(e, "tagged_str"), "12");
-    CHECK(json_object_get_int64(at(e, "tagged_int")) == 12);
-    CHECK_STR(str_at(e, "block"), "line one\nline two\n");
-    CHECK_STR(str_at(e, "folded"), "a b");
+    CHECK_STR(gr_test_json_str(e, "version"), "1.15.3");
+    CHECK(json_object_is_type(gr_test_json_at(e, "huge"), json_type_double));
+    CHECK_STR(gr_test_json_str(e, "tagged_str"), "12");
+    CHECK(json_object_get_int64(gr_test_json_at(e, "tagged_int")) == 12);
+    CHECK_STR(gr_test_json_str(e, "block"), "line one\nline two\n");
+    CHECK_STR(gr_test_json_str(e, "folded"), "a b");
     catalog_file_free(&f);
 }
 
@@ -139,8 +119,8 @@ TEST(syntax_error_is_reported_with_position_and_later_documents_still_load)
     catalog_file_t f;
     CHECK(parse(&f, "svc.yaml", text) == GR_ERR_INVALID);
     REQUIRE(f.ndocs == 2);
-    CHECK_STR(str_at(f.docs[0].entity, "metadata.name"), "one");
-    CHECK_STR(str_at(f.docs[1].entity, "metadata.name"), "three");
+    CHECK_STR(gr_test_json_str(f.docs[0].entity, "metadata.name"), "one");
+    CHECK_STR(gr_test_json_str(f.docs[1].entity, "metadata.name"), "three");
     CHECK(f.docs[1].index == 2);
     CHECK(f.docs[1].line == 9);
     REQUIRE(f.errors.len == 1);
@@ -162,8 +142,8 @@ TEST(unclosed_flow_sequence_loses_only_its_own_document)
     catalog_file_t f;
     CHECK(parse(&f, "x.yaml", text) == GR_ERR_INVALID);
     REQUIRE(f.ndocs == 2);
-    CHECK(json_object_get_int64(at(f.docs[0].entity, "a")) == 1);
-    CHECK(json_object_get_int64(at(f.docs[1].entity, "c")) == 3);
+    CHECK(json_object_get_int64(gr_test_json_at(f.docs[0].entity, "a")) == 1);
+    CHECK(json_object_get_int64(gr_test_json_at(f.docs[1].entity, "c")) == 3);
     REQUIRE(f.errors.len == 1);
     CHECK_CONTAINS(f.errors.items[0].message, "flow sequence");
     CHECK(f.errors.items[0].line >= 3);
@@ -181,8 +161,8 @@ TEST(error_on_the_next_marker_keeps_the_complete_document_before_it)
     catalog_file_t f;
     CHECK(parse(&f, "m.yaml", text) == GR_ERR_INVALID);
     REQUIRE(f.ndocs == 2);
-    CHECK(json_object_get_int64(at(f.docs[0].entity, "first")) == 1);
-    CHECK(json_object_get_int64(at(f.docs[1].entity, "third")) == 3);
+    CHECK(json_object_get_int64(gr_test_json_at(f.docs[0].entity, "first")) == 1);
+    CHECK(json_object_get_int64(gr_test_json_at(f.docs[1].entity, "third")) == 3);
     CHECK(f.errors.len == 1 && f.errors.items[0].line == 2);
     catalog_file_free(&f);
 }
@@ -208,7 +188,7 @@ TEST(document_level_mistakes_are_errors_of_that_document_only)
     CHECK(parse(&f, "d.yaml", text) == GR_ERR_INVALID);
     REQUIRE(f.ndocs == 1);
     CHECK(f.docs[0].index == 4);
-    CHECK(json_object_get_int64(at(f.docs[0].entity, "copy.1")) == 2);
+    CHECK(json_object_get_int64(gr_test_json_at(f.docs[0].entity, "copy.1")) == 2);
     REQUIRE(f.errors.len == 5);
     CHECK(f.errors.items[0].line == 1);
     CHECK_CONTAINS(f.errors.items[0].message, "found a list");
@@ -238,7 +218,7 @@ TEST(alias_bomb_is_refused_not_expanded)
     REQUIRE(f.errors.len == 1);
     CHECK_CONTAINS(f.errors.items[0].message, "aliases are nested too deeply");
     REQUIRE(f.ndocs == 1);
-    CHECK(at(f.docs[0].entity, "ok") != NULL);
+    CHECK(gr_test_json_at(f.docs[0].entity, "ok") != NULL);
     catalog_file_free(&f);
     gr_buf_free(&b);
 }
@@ -282,7 +262,7 @@ TEST(crlf_files_parse_with_the_same_lines)
     uint32_t line, col;
     catalog_doc_locate(&f.docs[1], "metadata.name", &line, &col);
     CHECK(line == 5 && col == 9);
-    CHECK_STR(str_at(f.docs[1].entity, "metadata.name"), "n");
+    CHECK_STR(gr_test_json_str(f.docs[1].entity, "metadata.name"), "n");
     catalog_file_free(&f);
 }
 
@@ -297,7 +277,7 @@ TEST(json_file_parses_with_positions)
     catalog_file_t f;
     REQUIRE(parse(&f, "catalog-info.JSON", text) == 0);
     REQUIRE(f.ndocs == 1);
-    CHECK_STR(str_at(f.docs[0].entity, "metadata.tags.1"), "b");
+    CHECK_STR(gr_test_json_str(f.docs[0].entity, "metadata.tags.1"), "b");
     uint32_t line, col;
     catalog_doc_locate(&f.docs[0], "metadata.tags.1", &line, &col);
     CHECK(line == 4 && col == 43);
@@ -344,7 +324,7 @@ TEST(load_reads_from_disk_and_reports_missing_files)
     gr_error_t err = {0};
     CHECK(catalog_file_load(&f, path, &err) == 0);
     REQUIRE(f.ndocs == 1);
-    CHECK_STR(str_at(f.docs[0].entity, "metadata.name"), "from-disk");
+    CHECK_STR(gr_test_json_str(f.docs[0].entity, "metadata.name"), "from-disk");
     CHECK_STR(f.path, path);
     catalog_file_free(&f);
     unlink(path);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "catalog_model.h"
+#include "json_path.h"
 #include "test.h"
 #include "util.h"
 
@@ -52,27 +53,6 @@ static void ingest_free(ingest_t *in)
     catalog_relations_free(&in->relations);
     catalog_issues_free(&in->relation_issues);
     catalog_file_free(&in->file);
-}
-
-static struct json_object *at(struct json_object *obj, const char *dotted)
-{
-    char buf[256];
-    snprintf(buf, sizeof buf, "%s", dotted);
-    struct json_object *cur = obj;
-    for (char *save = NULL, *part = strtok_r(buf, ".", &save); part && cur;
-         part = strtok_r(NULL, ".", &save)) {
-        if (json_object_is_type(cur, json_type_array))
-            cur = json_object_array_get_idx(cur, (size_t)atoi(part));
-        else if (!json_object_object_get_ex(cur, part, &cur))
-            return NULL;
-    }
-    return cur;
-}
-
-static const char *str_at(struct json_object *obj, const char *dotted)
-{
-    struct json_object *v = at(obj, dotted);
-    return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
 }
 
 /* The document whose canonical ref is `ref`, or NULL. */
@@ -262,10 +242,10 @@ TEST(acme_org_group_hierarchy_and_location)
     REQUIRE(corp);
     CHECK(corp->line == 1);
     /* "descendants:\n    [a, ...]": a flow sequence on the next line. */
-    struct json_object *desc = at(corp->entity, "spec.descendants");
+    struct json_object *desc = gr_test_json_at(corp->entity, "spec.descendants");
     REQUIRE(desc && json_object_array_length(desc) == 7);
-    CHECK_STR(str_at(corp->entity, "spec.descendants.6"), "team-d");
-    CHECK(json_object_array_length(at(corp->entity, "spec.ancestors")) == 0);
+    CHECK_STR(gr_test_json_str(corp->entity, "spec.descendants.6"), "team-d");
+    CHECK(json_object_array_length(gr_test_json_at(corp->entity, "spec.ancestors")) == 0);
     CHECK(rel(&in, "group:default/acme-corp", "parentOf", "group:default/infrastructure"));
     CHECK(rel(&in, "group:default/infrastructure", "childOf", "group:default/acme-corp"));
     CHECK(rels_from(&in, "group:default/acme-corp") == 1);
@@ -273,8 +253,8 @@ TEST(acme_org_group_hierarchy_and_location)
     catalog_doc_t *loc = find(&in, "location:default/example-groups");
     REQUIRE(loc);
     CHECK(loc->line == 13);
-    CHECK(json_object_array_length(at(loc->entity, "spec.targets")) == 7);
-    CHECK_STR(str_at(loc->entity, "spec.targets.3"), "./team-a-group.yaml");
+    CHECK(json_object_array_length(gr_test_json_at(loc->entity, "spec.targets")) == 7);
+    CHECK_STR(gr_test_json_str(loc->entity, "spec.targets.3"), "./team-a-group.yaml");
     CHECK(rels_from(&in, "location:default/example-groups") == 0);
     ingest_free(&in);
 }
@@ -302,9 +282,9 @@ TEST(team_a_parent_and_members_and_two_guests)
     CHECK(rel(&in, "user:development/guest", "memberOf", "group:default/team-a"));
     CHECK(rel(&in, "group:default/team-a", "hasMember", "user:development/guest"));
     /* "displayName: Guest User " ends in a space, which YAML drops. */
-    CHECK_STR(str_at(g1->entity, "spec.profile.displayName"), "Guest User");
-    CHECK(at(find(&in, "user:default/breanna.davison")->entity, "spec.profile.displayName") ==
-          NULL);
+    CHECK_STR(gr_test_json_str(g1->entity, "spec.profile.displayName"), "Guest User");
+    CHECK(gr_test_json_at(find(&in, "user:default/breanna.davison")->entity,
+                          "spec.profile.displayName") == NULL);
     CHECK(in.relations.len == 2 + 5 * 2);
     char e1[CATALOG_ETAG_LEN + 1], e2[CATALOG_ETAG_LEN + 1];
     catalog_entity_etag(g1->entity, e1);
@@ -328,10 +308,10 @@ TEST(artist_lookup_owner_system_tags_links)
     CHECK(rel(&in, "system:default/artist-engagement-portal", "hasPart",
               "component:default/artist-lookup"));
     CHECK(in.relations.len == 4);
-    CHECK_STR(str_at(c->entity, "metadata.tags.1"), "data");
-    CHECK(json_object_array_length(at(c->entity, "metadata.links")) == 7);
-    CHECK_STR(str_at(c->entity, "metadata.links.6.icon"), "alert");
-    CHECK_STR(str_at(c->entity, "metadata.namespace"), "default");
+    CHECK_STR(gr_test_json_str(c->entity, "metadata.tags.1"), "data");
+    CHECK(json_object_array_length(gr_test_json_at(c->entity, "metadata.links")) == 7);
+    CHECK_STR(gr_test_json_str(c->entity, "metadata.links.6.icon"), "alert");
+    CHECK_STR(gr_test_json_str(c->entity, "metadata.namespace"), "default");
     ingest_free(&in);
 }
 
@@ -348,7 +328,7 @@ TEST(different_namespace_keeps_same_named_entities_apart)
     /* "owner: default/team-a" names the namespace, so the entity's own
      * namespace does not apply; the file also has no final newline. */
     CHECK(rel(&in, "component:alternative/different-namespace", "ownedBy", "group:default/team-a"));
-    CHECK_STR(str_at(alt->entity, "spec.owner"), "default/team-a");
+    CHECK_STR(gr_test_json_str(alt->entity, "spec.owner"), "default/team-a");
 
     /* The same name in the default namespace is another entity. */
     ingest_t other;
@@ -387,7 +367,7 @@ TEST(invalid_component_reports_file_line_and_reason)
                             "total"));
     free(second);
     /* The label "goVersion: go1.15.3" is valid; only name and tag are not. */
-    CHECK_STR(str_at(in.file.docs[0].entity, "metadata.labels.goVersion"), "go1.15.3");
+    CHECK_STR(gr_test_json_str(in.file.docs[0].entity, "metadata.labels.goVersion"), "go1.15.3");
     CHECK(in.relations.len == 0); /* an invalid entity derives nothing */
     ingest_free(&in);
 }
@@ -428,7 +408,8 @@ TEST(create_app_examples_provide_api_and_membership)
     CHECK(rel(&in, "api:default/example-grpc-api", "partOf", "system:default/examples"));
     CHECK(rel(&in, "group:default/guests", "ownerOf", "system:default/examples"));
     /* The block scalar keeps its lines and blank lines. */
-    const char *def = str_at(find(&in, "api:default/example-grpc-api")->entity, "spec.definition");
+    const char *def =
+        gr_test_json_str(find(&in, "api:default/example-grpc-api")->entity, "spec.definition");
     REQUIRE(def);
     CHECK(strncmp(def, "syntax = \"proto3\";\n\nservice Exampler {\n", 39) == 0);
     CHECK(ends_with(def, "  string example = 1;\n};\n"));
@@ -453,19 +434,23 @@ TEST(templates_do_not_crash_and_are_kept_as_they_are)
     catalog_doc_t *t = find(&in, "template:default/example-nodejs-template");
     REQUIRE(t);
     CHECK(in.issues[0].len == 0);
-    CHECK_STR(str_at(t->entity, "apiVersion"), "scaffolder.backstage.io/v1beta3");
-    CHECK_STR(str_at(t->entity, "spec.steps.1.input.repoUrl"), "${{ parameters.repoUrl }}");
-    CHECK_STR(str_at(t->entity, "spec.steps.2.input.repoContentsUrl"),
+    CHECK_STR(gr_test_json_str(t->entity, "apiVersion"), "scaffolder.backstage.io/v1beta3");
+    CHECK_STR(gr_test_json_str(t->entity, "spec.steps.1.input.repoUrl"),
+              "${{ parameters.repoUrl }}");
+    CHECK_STR(gr_test_json_str(t->entity, "spec.steps.2.input.repoContentsUrl"),
               "${{ steps['publish'].output.repoContentsUrl }}");
-    CHECK_STR(str_at(t->entity, "spec.parameters.0.properties.name.ui:field"), "EntityNamePicker");
-    struct json_object *autofocus = at(t->entity, "spec.parameters.0.properties.name.ui:autofocus");
+    CHECK_STR(gr_test_json_str(t->entity, "spec.parameters.0.properties.name.ui:field"),
+              "EntityNamePicker");
+    struct json_object *autofocus =
+        gr_test_json_at(t->entity, "spec.parameters.0.properties.name.ui:autofocus");
     CHECK(json_object_is_type(autofocus, json_type_boolean) && json_object_get_boolean(autofocus));
     CHECK(in.relations.len == 0); /* not a kind BuiltinKindsEntityProcessor handles */
     ingest_free(&in);
 
     REQUIRE(ingest(&in, "create-app-0.9.2/template-content-catalog-info.yaml") == 0);
     REQUIRE(in.file.ndocs == 1);
-    CHECK_STR(str_at(in.file.docs[0].entity, "metadata.name"), "${{ values.name | dump }}");
+    CHECK_STR(gr_test_json_str(in.file.docs[0].entity, "metadata.name"),
+              "${{ values.name | dump }}");
     REQUIRE(in.issues[0].len == 1);
     CHECK_STR(in.issues[0].items[0].path, "metadata.name");
     CHECK(in.issues[0].items[0].line == 4);
@@ -484,8 +469,8 @@ TEST(demo_repo_namespaced_owner_and_placeholders)
         rel(&in, "api:default/demo-graphql", "apiConsumedBy", "component:default/backstage-demo"));
     /* The API's own spec.apiConsumedBy is not a field Backstage reads. */
     CHECK(rels_from(&in, "api:default/demo-graphql") == 2);
-    struct json_object *ann =
-        at(find(&in, "component:default/backstage-demo")->entity, "metadata.annotations");
+    struct json_object *ann = gr_test_json_at(find(&in, "component:default/backstage-demo")->entity,
+                                              "metadata.annotations");
     CHECK_STR(json_object_get_string(json_object_object_get(ann, "backstage.io/techdocs-ref")),
               "dir:.");
     ingest_free(&in);

@@ -11,11 +11,21 @@ pid=""
 port=""
 passed=0
 failed=0
+# Set by pg_server_start and node_launch (several hosts on one database).
+pg_pid=""
+conninfo=""
+nodes=""
 
 finished=0
 cleanup() {
-  local code=$?
+  local code=$? name p
   [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null
+  for name in $nodes; do
+    eval "p=\${${name}_pid:-}"
+    [ -n "$p" ] && kill -KILL "$p" 2>/dev/null
+  done
+  # TERM, not KILL: the helper then stops the server and removes its directory.
+  [ -n "$pg_pid" ] && { kill -TERM "$pg_pid" 2>/dev/null; wait "$pg_pid" 2>/dev/null; }
   rm -rf "$work"
   # A script that stops before `finish` (a syntax error, a missing helper)
   # must not pass by exiting 0.
@@ -59,17 +69,26 @@ wait_for_log() {
   fail "$2: '$1' never appeared in the log"
 }
 
+# Prints the port that host process $1, logging to $2, listens on, once its
+# log says so (up to $3 looks, 50 ms apart); returns 1 if it exits first or
+# never does.
+await_port() {
+  local p
+  for _ in $(seq 1 "$3"); do
+    p=$(sed -n 's/.*listening on http:\/\/[^:]*:\([0-9]*\).*/\1/p' "$2" | tail -n 1)
+    [ -n "$p" ] && { echo "$p"; return 0; }
+    kill -0 "$1" 2>/dev/null || return 1
+    sleep 0.05
+  done
+  return 1
+}
+
 # Starts the host in the background and waits until it listens; sets pid, port.
 start_host() {
   : >"$log"
   "$GR_BINARY" serve "$@" --state-dir "$work/state" >>"$log" 2>&1 &
   pid=$!
-  for _ in $(seq 1 200); do
-    port=$(sed -n 's/.*listening on http:\/\/[^:]*:\([0-9]*\).*/\1/p' "$log" | tail -n 1)
-    [ -n "$port" ] && return 0
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.05
-  done
+  port=$(await_port "$pid" "$log" 200) && return 0
   fail "host did not start"
   finish
 }
@@ -89,6 +108,72 @@ run_host_expect_exit() {
   : >"$log"
   timeout 20 "$GR_BINARY" serve "$@" --state-dir "$work/state" >>"$log" 2>&1
   check_eq "$?" "$want" "host exits $want"
+}
+
+# ---- the web catalog fixture ------------------------------------------------------
+
+# Starts the host with the catalog and the central-config provider
+# "fixture" (tests/fixtures/web-catalog-app-config.yaml) on a copy of
+# tests/fixtures/web-catalog (in $repo, set here) and waits for the
+# provider's first sync.
+start_web_catalog_host() {
+  repo="$work/config-repo"
+  cp -r "$GR_SOURCE_DIR/tests/fixtures/web-catalog" "$repo"
+  export GR_WEB_CATALOG_REPO="$repo"
+  start_host -c "$GR_SOURCE_DIR/tests/fixtures/web-catalog-app-config.yaml"
+  wait_for_body '"status":"succeeded"' "/api/central-config/last-sync?provider=fixture" "the fixture repository synced"
+}
+
+# ---- several hosts on one PostgreSQL ---------------------------------------------
+
+# Starts a throwaway PostgreSQL server (tests/integration/pg_server.c) for
+# hosts with client: pg; sets pg_pid and conninfo (its libpq connection
+# string).  cleanup stops it.
+pg_server_start() {
+  "$GR_BUILD_DIR/tests/gr_test_pg_server" >"$work/pg.out" 2>"$work/pg.err" &
+  pg_pid=$!
+  for _ in $(seq 1 1200); do
+    conninfo=$(sed -n 's/^conninfo: //p' "$work/pg.out")
+    [ -n "$conninfo" ] && return 0
+    kill -0 "$pg_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  log="$work/pg.err"
+  fail "the throwaway PostgreSQL did not start"
+  finish
+}
+
+# node_launch NAME: starts host NAME in the background on
+# $work/app-config.yaml with its own state directory and log
+# ($work/NAME.log); sets NAME_pid.  cleanup kills it.
+node_launch() {
+  "$GR_BINARY" serve -c "$work/app-config.yaml" --state-dir "$work/state-$1" >"$work/$1.log" 2>&1 &
+  eval "${1}_pid=$!"
+  nodes="$nodes $1"
+}
+
+# node_await NAME: waits until host NAME listens; sets NAME_port.
+node_await() {
+  local p po
+  eval "p=\$${1}_pid"
+  if po=$(await_port "$p" "$work/$1.log" 400); then
+    eval "${1}_port=$po"
+    return 0
+  fi
+  log="$work/$1.log"
+  fail "host $1 did not start"
+  finish
+}
+
+# node_stop NAME: stops host NAME with SIGTERM and checks that it exits 0.
+node_stop() {
+  local p code
+  eval "p=\$${1}_pid"
+  kill -TERM "$p"
+  wait "$p"
+  code=$?
+  check_eq "$code" "0" "host $1 stopped cleanly"
+  eval "${1}_pid="
 }
 
 finish() {

@@ -49,3 +49,28 @@ chromium_setup() {
   fi
   [ -x "$chromium_bin" ] || skip "apt-get installed chromium, but $chromium_bin is missing"
 }
+
+# What a browser test needs: the web build ($1, one of its files, must be
+# there), Debian's chromium and tests/node's packages.
+browser_test_setup() {
+  [ -f "$GR_BUILD_DIR/web/$1" ] || { fail "no web build in $GR_BUILD_DIR/web (configure with GR_BUILD_WEB=ON)"; finish; }
+  chromium_setup
+  node_tests_setup
+}
+
+# browser_test FILE DIR WHAT [VAR=value...]: runs tests/node's FILE in
+# chromium against the host, keeping its screenshots in
+# $GR_BUILD_DIR/artifacts/DIR; the VAR=value pairs go to its environment.
+# One check, named by WHAT.
+browser_test() {
+  local file=$1 what=$3 artifacts="$GR_BUILD_DIR/artifacts/$2"
+  shift 3
+  mkdir -p "$artifacts"
+  if env GR_BASE_URL="http://127.0.0.1:$port" GR_ARTIFACT_DIR="$artifacts" \
+    GR_CHROMIUM="$chromium_bin" GR_BROWSER_PROFILE="$work/chromium-profile" "$@" \
+    node --test --test-reporter=spec "$node_dir/$file"; then
+    pass "$what works in chromium (screenshots in $artifacts)"
+  else
+    fail "$what in chromium: see the failed steps above (screenshots in $artifacts)"
+  fi
+}

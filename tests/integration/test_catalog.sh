@@ -59,44 +59,30 @@ services:
     team: team-a
 EOF
 
+# Entity files for the git and github sources: a Component (a service in
+# production) and a Group (a team without children).
+component_file() { # path, name, owner[, description]
+  printf 'apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: { name: %s%s }\nspec: { type: service, lifecycle: production, owner: %s }\n' \
+    "$2" "${4:+, description: $4}" "$3" >"$1"
+}
+group_file() { # path, name[, description]
+  printf 'apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata: { name: %s%s }\nspec: { type: team, children: [] }\n' \
+    "$2" "${3:+, description: $3}" >"$1"
+}
+
 # ---- the git source: a repository made here -----------------------------------------
 git_in() { git -C "$origin" -c user.name=test -c user.email=test@example.com "$@" >/dev/null 2>&1; }
 git init -q -b main "$origin"
-cat >"$origin/a.yaml" <<'EOF'
-apiVersion: backstage.io/v1alpha1
-kind: Component
-metadata: { name: git-alpha }
-spec: { type: service, lifecycle: production, owner: team-git }
-EOF
-cat >"$origin/b.yaml" <<'EOF'
-apiVersion: backstage.io/v1alpha1
-kind: Component
-metadata: { name: git-beta, description: first version }
-spec: { type: service, lifecycle: production, owner: team-git }
-EOF
-cat >"$origin/team.yaml" <<'EOF'
-apiVersion: backstage.io/v1alpha1
-kind: Group
-metadata: { name: team-git }
-spec: { type: team, children: [] }
-EOF
+component_file "$origin/a.yaml" git-alpha team-git
+component_file "$origin/b.yaml" git-beta team-git "first version"
+group_file "$origin/team.yaml" team-git
 git_in add -A && git_in commit -q -m one
 
 # ---- the github source: a fake GitHub serving a directory ------------------------------
 ghdir="$work/github-repo"
 mkdir -p "$ghdir/services" "$ghdir/docs"
-cat >"$ghdir/catalog-info.yaml" <<'EOF'
-apiVersion: backstage.io/v1alpha1
-kind: Component
-metadata: { name: gh-alpha }
-spec: { type: service, lifecycle: production, owner: team-gh }
-EOF
-cat >"$ghdir/team.yaml" <<'EOF'
-apiVersion: backstage.io/v1alpha1
-kind: Group
-metadata: { name: team-gh, description: first version }
-spec: { type: team, children: [] }
-EOF
+component_file "$ghdir/catalog-info.yaml" gh-alpha team-gh
+group_file "$ghdir/team.yaml" team-gh "first version"
 cat >"$ghdir/services/orders.yaml" <<'EOF'
 apiVersion: backstage.io/v1alpha1
 kind: API
@@ -292,12 +278,7 @@ check_eq "$(api /entities/by-name/component/default/git-beta | jq -r .metadata.d
 
 rm "$origin/a.yaml"
 sed -i 's/first version/second version/' "$origin/b.yaml"
-cat >"$origin/c.yaml" <<'EOF'
-apiVersion: backstage.io/v1alpha1
-kind: Component
-metadata: { name: git-gamma }
-spec: { type: service, lifecycle: production, owner: team-git }
-EOF
+component_file "$origin/c.yaml" git-gamma team-git
 git_in add -A && git_in commit -q -m two
 check_eq "$(refresh gitrepo)" "202" "refresh again after a commit"
 wait_sync gitrepo "$(jq -r .lastAttempt <<<"$g1")"
@@ -345,12 +326,7 @@ check_eq "$(jq -c '.counts | {added, updated, removed}' <<<"$gh2")" '{"added":0,
 
 rm "$ghdir/catalog-info.yaml"
 sed -i 's/first version/second version/' "$ghdir/team.yaml"
-cat >"$ghdir/services/beta.yaml" <<'EOF'
-apiVersion: backstage.io/v1alpha1
-kind: Component
-metadata: { name: gh-beta }
-spec: { type: service, lifecycle: production, owner: team-gh }
-EOF
+component_file "$ghdir/services/beta.yaml" gh-beta team-gh
 before=$(gh_lines)
 check_eq "$(refresh github)" "202" "refresh the github provider after a commit"
 wait_sync github "$(jq -r .lastAttempt <<<"$gh2")"

@@ -10,23 +10,7 @@ set -uo pipefail
 
 node_tests_setup
 
-repo="$work/config-repo"
-cp -r "$GR_SOURCE_DIR/tests/fixtures/web-catalog" "$repo"
-cat >"$work/app-config.yaml" <<EOF2
-backend:
-  listen: { host: 127.0.0.1, port: 0 }
-  database: { client: embedded }
-modules: [catalog, catalog-provider-central-config]
-catalog:
-  providers:
-    centralConfig:
-      fixture:
-        source: { type: directory, path: $repo }
-        include: ['**/*.yaml']
-        schedule: { frequency: { hours: 1 } }
-EOF2
-start_host -c "$work/app-config.yaml"
-wait_for_body '"status":"succeeded"' "/api/central-config/last-sync?provider=fixture" "the fixture repository synced"
+start_web_catalog_host
 
 if GR_BASE_URL="http://127.0.0.1:$port" node --test --test-reporter=spec "$node_dir/catalog_client.test.mjs"; then
   pass "@backstage/catalog-client works against the host"

@@ -8,40 +8,7 @@
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
-helper="$GR_BUILD_DIR/tests/gr_test_pg_server"
-pg_pid=""
-a_pid=""
-b_pid=""
 log="$work/a.log"
-
-stop_all() {
-  [ -n "$a_pid" ] && kill -KILL "$a_pid" 2>/dev/null
-  [ -n "$b_pid" ] && kill -KILL "$b_pid" 2>/dev/null
-  [ -n "$pg_pid" ] && { kill -TERM "$pg_pid" 2>/dev/null; wait "$pg_pid" 2>/dev/null; }
-}
-trap 'stop_all; cleanup' EXIT
-
-launch_one() {
-  "$GR_BINARY" serve -c "$work/app-config.yaml" --state-dir "$work/state-$1" >"$work/$1.log" 2>&1 &
-  eval "${1}_pid=$!"
-}
-
-await_one() {
-  local name=$1 l="$work/$1.log" p po
-  eval "p=\$${name}_pid"
-  for _ in $(seq 1 400); do
-    po=$(sed -n 's/.*listening on http:\/\/[^:]*:\([0-9]*\).*/\1/p' "$l" | tail -n 1)
-    if [ -n "$po" ]; then
-      eval "${name}_port=$po"
-      return 0
-    fi
-    kill -0 "$p" 2>/dev/null || break
-    sleep 0.05
-  done
-  log="$l"
-  fail "host $name did not start"
-  finish
-}
 
 on() { curl -s --max-time 10 "http://127.0.0.1:$1/api/kafka-topology$2"; }
 
@@ -54,20 +21,7 @@ await_generation() {
   return 1
 }
 
-"$helper" >"$work/pg.out" 2>"$work/pg.err" &
-pg_pid=$!
-conninfo=""
-for _ in $(seq 1 1200); do
-  conninfo=$(sed -n 's/^conninfo: //p' "$work/pg.out")
-  [ -n "$conninfo" ] && break
-  kill -0 "$pg_pid" 2>/dev/null || break
-  sleep 0.1
-done
-if [ -z "$conninfo" ]; then
-  log="$work/pg.err"
-  fail "the throwaway PostgreSQL did not start"
-  finish
-fi
+pg_server_start
 
 src="$work/kafka"
 mkdir -p "$src"
@@ -95,10 +49,10 @@ kafkaTopology:
   pollInterval: { milliseconds: 300 }
 EOF
 
-launch_one a
-launch_one b
-await_one a
-await_one b
+node_launch a
+node_launch b
+node_await a
+node_await b
 pass "two hosts started on one database"
 
 check_eq "$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$a_port/api/kafka-topology/refresh")" "202" "refresh on host a"
@@ -120,11 +74,6 @@ check_eq "$(on "$a_port" /services/auditor | jq -r '[.consumes[].topic] | join("
 syncs=$(cat "$work/a.log" "$work/b.log" | grep -c "kafka-topology synced")
 check_eq "$syncs" "2" "two syncs in all: each stored once, by one host"
 
-for h in a b; do
-  eval "p=\$${h}_pid"
-  kill -TERM "$p"
-  wait "$p"
-  check_eq "$?" "0" "host $h stopped cleanly"
-  eval "${h}_pid="
-done
+node_stop a
+node_stop b
 finish

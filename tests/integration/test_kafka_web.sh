@@ -12,9 +12,7 @@ set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/node.sh"
 
-[ -f "$GR_BUILD_DIR/web/js/kafka.js" ] || { fail "no web build in $GR_BUILD_DIR/web (configure with GR_BUILD_WEB=ON)"; finish; }
-chromium_setup
-node_tests_setup
+browser_test_setup js/kafka.js
 
 src="$work/kafka"
 mkdir -p "$src/julieops" "$src/plain"
@@ -57,14 +55,6 @@ start_host -c "$work/app-config.yaml"
 wait_for_body '"status":"succeeded"' /api/kafka-topology/status "the topology synced"
 check_eq "$(status_of /js/kafka.js)" "200" "the Kafka page's script is served"
 
-artifacts="$GR_BUILD_DIR/artifacts/kafka-graph"
-mkdir -p "$artifacts"
-if GR_BASE_URL="http://127.0.0.1:$port" GR_ARTIFACT_DIR="$artifacts" \
-  GR_CHROMIUM="$chromium_bin" GR_BROWSER_PROFILE="$work/chromium-profile" \
-  node --test --test-reporter=spec "$node_dir/kafka_graph.test.mjs"; then
-  pass "the Kafka page works in chromium (screenshots in $artifacts)"
-else
-  fail "Kafka page in chromium: see the failed steps above (screenshots in $artifacts)"
-fi
+browser_test kafka_graph.test.mjs kafka-graph "the Kafka page"
 stop_host
 finish

@@ -9,64 +9,15 @@
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
-helper="$GR_BUILD_DIR/tests/gr_test_pg_server"
 fx="$GR_FIXTURE_MODULE_DIR"
-pg_pid=""
-a_pid=""
-b_pid=""
 log="$work/a.log"
-
-stop_all() {
-  [ -n "$a_pid" ] && kill -KILL "$a_pid" 2>/dev/null
-  [ -n "$b_pid" ] && kill -KILL "$b_pid" 2>/dev/null
-  # TERM, not KILL: the helper then stops the server and removes its directory.
-  [ -n "$pg_pid" ] && { kill -TERM "$pg_pid" 2>/dev/null; wait "$pg_pid" 2>/dev/null; }
-}
-trap 'stop_all; cleanup' EXIT
 
 # The value of "key" in a flat JSON object.
 json_num() { sed -n "s/.*\"$1\": *\([0-9]*\).*/\1/p"; }
 runs_on() { curl -s --max-time 10 "http://127.0.0.1:$1/api/ticker/runs"; }
 now_ms() { date +%s%3N; }
 
-# Starts host $1 (a or b) in the background; sets ${1}_pid.
-launch_one() {
-  "$GR_BINARY" serve -c "$work/app-config.yaml" --state-dir "$work/state-$1" >"$work/$1.log" 2>&1 &
-  eval "${1}_pid=$!"
-}
-
-# Waits until host $1 listens; sets ${1}_port.
-await_one() {
-  local name=$1 l="$work/$1.log" p po
-  eval "p=\$${name}_pid"
-  for _ in $(seq 1 400); do
-    po=$(sed -n 's/.*listening on http:\/\/[^:]*:\([0-9]*\).*/\1/p' "$l" | tail -n 1)
-    if [ -n "$po" ]; then
-      eval "${name}_port=$po"
-      return 0
-    fi
-    kill -0 "$p" 2>/dev/null || break
-    sleep 0.05
-  done
-  log="$l"
-  fail "host $name did not start"
-  finish
-}
-
-"$helper" >"$work/pg.out" 2>"$work/pg.err" &
-pg_pid=$!
-conninfo=""
-for _ in $(seq 1 1200); do
-  conninfo=$(sed -n 's/^conninfo: //p' "$work/pg.out")
-  [ -n "$conninfo" ] && break
-  kill -0 "$pg_pid" 2>/dev/null || break
-  sleep 0.1
-done
-if [ -z "$conninfo" ]; then
-  log="$work/pg.err"
-  fail "the throwaway PostgreSQL did not start"
-  finish
-fi
+pg_server_start
 
 cat >"$work/app-config.yaml" <<EOF
 backend:
@@ -83,10 +34,10 @@ EOF
 
 # Both hosts start at the same moment on an empty database: the host's and
 # the plugin's migrations race, and the advisory lock must serialise them.
-launch_one a
-launch_one b
-await_one a
-await_one b
+node_launch a
+node_launch b
+node_await a
+node_await b
 pass "two hosts started together on one empty database"
 
 # ---- once per period, never at once ---------------------------------------
@@ -178,7 +129,8 @@ after=$(echo "$body" | json_num runs)
   || fail "only $((after - before)) runs in the 1.5 s after the takeover"
 
 # ---- a clean stop ----------------------------------------------------------
-if [ "$victim" = a ]; then pid=$b_pid; log="$work/b.log"; b_pid=""; else pid=$a_pid; log="$work/a.log"; a_pid=""; fi
-stop_host
+if [ "$victim" = a ]; then survivor=b; else survivor=a; fi
+log="$work/$survivor.log"
+node_stop "$survivor"
 check_not_contains "$(cat "$log")" "lost its lease" "the survivor never lost a lease"
 finish

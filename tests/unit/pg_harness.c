@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "loop_wait.h"
 #include "util.h"
 
 #define GR_HARNESS_MAX 4
@@ -70,50 +71,10 @@ static void track(gr_pg_harness_t *h, int on)
     }
 }
 
-/* Ticks every few milliseconds so that a flag set by a callback early in a
- * loop iteration is seen without waiting for the next unrelated event. */
-static void on_tick(uv_timer_t *t)
-{
-    (void)t;
-}
-
-int gr_pg_harness_run_until(gr_pg_harness_t *h, const int *flag, uint64_t timeout_ms)
-{
-    uv_timer_t timer;
-    uint64_t deadline = gr_now_ms() + timeout_ms;
-    uv_timer_init(&h->loop, &timer);
-    uv_timer_start(&timer, on_tick, 5, 5);
-    while (!*flag && gr_now_ms() < deadline)
-        uv_run(&h->loop, UV_RUN_ONCE);
-    uv_close((uv_handle_t *)&timer, NULL);
-    uv_run(&h->loop, UV_RUN_NOWAIT);
-    return *flag ? 0 : -1;
-}
-
-void gr_pg_harness_run_for(gr_pg_harness_t *h, uint64_t ms)
-{
-    int never = 0;
-    gr_pg_harness_run_until(h, &never, ms);
-}
-
-typedef struct wait_cb {
-    int done;
-    int status;
-    char message[512];
-} wait_cb_t;
-
-static void on_cluster(void *ud, int status, const gr_error_t *err)
-{
-    wait_cb_t *w = ud;
-    w->done = 1;
-    w->status = status;
-    snprintf(w->message, sizeof w->message, "%s", err ? err->message : "");
-}
-
 int gr_pg_harness_start(gr_pg_harness_t *h)
 {
     gr_pg_cluster_opts_t o = {0};
-    wait_cb_t w = {0};
+    gr_test_status_t w = {0};
     char base[300];
     memset(h, 0, sizeof *h);
     snprintf(h->dir, sizeof h->dir, "/tmp/greenroom-test-XXXXXX");
@@ -128,8 +89,8 @@ int gr_pg_harness_start(gr_pg_harness_t *h)
     o.ephemeral = 1;
     h->cluster = gr_pg_cluster_new(&h->loop, h->log, &o);
     track(h, 1);
-    gr_pg_cluster_start(h->cluster, on_cluster, &w);
-    if (gr_pg_harness_run_until(h, &w.done, 120000) != 0 || w.status != 0) {
+    gr_pg_cluster_start(h->cluster, gr_test_on_status, &w);
+    if (!gr_test_run_until(&h->loop, &w.done, 120000) || w.status != 0) {
         fprintf(stderr, "pg_harness: cannot start PostgreSQL: %s\n",
                 w.done ? w.message : "timed out");
         return -1;
@@ -148,11 +109,11 @@ static void walk_close(uv_handle_t *handle, void *arg)
 
 void gr_pg_harness_stop(gr_pg_harness_t *h)
 {
-    wait_cb_t w = {0};
+    gr_test_status_t w = {0};
     if (!h->cluster)
         return;
-    gr_pg_cluster_stop(h->cluster, on_cluster, &w);
-    gr_pg_harness_run_until(h, &w.done, 60000);
+    gr_pg_cluster_stop(h->cluster, gr_test_on_status, &w);
+    gr_test_run_until(&h->loop, &w.done, 60000);
     gr_pg_cluster_free(h->cluster);
     h->cluster = NULL;
     uv_run(&h->loop, UV_RUN_NOWAIT);
@@ -209,12 +170,12 @@ int gr_pg_harness_kill_server(gr_pg_harness_t *h)
 
 int gr_pg_harness_restart(gr_pg_harness_t *h)
 {
-    wait_cb_t w = {0};
+    gr_test_status_t w = {0};
     /* Let the exit of the killed server reach the cluster first. */
     for (int i = 0; i < 100 && gr_pg_cluster_pid(h->cluster) > 0; i++)
-        gr_pg_harness_run_for(h, 20);
-    gr_pg_cluster_start(h->cluster, on_cluster, &w);
-    if (gr_pg_harness_run_until(h, &w.done, 60000) != 0 || w.status != 0) {
+        gr_test_run_for(&h->loop, 20);
+    gr_pg_cluster_start(h->cluster, gr_test_on_status, &w);
+    if (!gr_test_run_until(&h->loop, &w.done, 60000) || w.status != 0) {
         fprintf(stderr, "pg_harness: restart failed: %s\n", w.message);
         return -1;
     }

@@ -5,7 +5,7 @@
  * gr_pg_harness_stop() stops the server and removes the directory; an
  * atexit hook does the same for a test that failed half-way (and the
  * server's parent-death signal covers a crash).  Tests drive their own
- * handles on h->loop with gr_pg_harness_run_until(). */
+ * handles on h->loop with gr_test_run_until() (loop_wait.h). */
 #ifndef GR_TEST_PG_HARNESS_H
 #define GR_TEST_PG_HARNESS_H
 
@@ -27,11 +27,6 @@ typedef struct gr_pg_harness {
 int gr_pg_harness_start(gr_pg_harness_t *h);
 /* Stops the server, removes the directory, closes the loop. */
 void gr_pg_harness_stop(gr_pg_harness_t *h);
-
-/* Runs h->loop until *flag is non-zero or timeout_ms passed; 0 or -1. */
-int gr_pg_harness_run_until(gr_pg_harness_t *h, const int *flag, uint64_t timeout_ms);
-/* Runs the loop for about ms milliseconds. */
-void gr_pg_harness_run_for(gr_pg_harness_t *h, uint64_t ms);
 
 /* Blocking helpers for set-up and checks, only while the loop is not
  * running: runs sql (no parameters) in database `db` (NULL: postgres) and

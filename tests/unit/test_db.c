@@ -6,6 +6,7 @@
 
 #include "db_pool.h"
 #include "db_service.h"
+#include "loop_wait.h"
 #include "pg_harness.h"
 #include "test.h"
 
@@ -82,7 +83,7 @@ static void on_done_cap(const gr_db_error_t *err, void *ud)
 
 static void wait_cap(cap_t *c)
 {
-    gr_pg_harness_run_until(&H, &c->done, 20000);
+    gr_test_run_until(&H.loop, &c->done, 20000);
 }
 
 /* Runs one query and waits for it. */
@@ -93,27 +94,13 @@ static void q(gr_db_t *db, cap_t *c, const char *sql, int n, const char *const *
     wait_cap(c);
 }
 
-typedef struct svc_wait {
-    int done;
-    int status;
-    char message[512];
-} svc_wait_t;
-
-static void on_svc(void *ud, int status, const gr_error_t *err)
-{
-    svc_wait_t *w = ud;
-    w->done = 1;
-    w->status = status;
-    snprintf(w->message, sizeof w->message, "%s", err ? err->message : "");
-}
-
 /* A started service of client pg against the harness server. */
 static gr_db_service_t *service(gr_db_division_t mode)
 {
     gr_db_options_t o;
     gr_error_t err;
     gr_db_service_t *svc;
-    svc_wait_t w = {0};
+    gr_test_status_t w = {0};
     gr_db_options_init(&o);
     gr_db_options_set_connection(&o, NULL, H.conninfo, &err);
     o.division = mode;
@@ -124,13 +111,13 @@ static gr_db_service_t *service(gr_db_division_t mode)
     gr_db_options_free(&o);
     if (!svc)
         return NULL;
-    gr_db_service_start(svc, on_svc, &w);
-    gr_pg_harness_run_until(&H, &w.done, 20000);
+    gr_db_service_start(svc, gr_test_on_status, &w);
+    gr_test_run_until(&H.loop, &w.done, 20000);
     if (w.status != 0) {
         fprintf(stderr, "service start: %s\n", w.message);
-        svc_wait_t s = {0};
-        gr_db_service_stop(svc, on_svc, &s);
-        gr_pg_harness_run_until(&H, &s.done, 20000);
+        gr_test_status_t s = {0};
+        gr_db_service_stop(svc, gr_test_on_status, &s);
+        gr_test_run_until(&H.loop, &s.done, 20000);
         gr_db_service_free(svc);
         return NULL;
     }
@@ -139,12 +126,12 @@ static gr_db_service_t *service(gr_db_division_t mode)
 
 static void service_done(gr_db_service_t *svc)
 {
-    svc_wait_t w = {0};
-    gr_db_service_stop(svc, on_svc, &w);
-    gr_pg_harness_run_until(&H, &w.done, 20000);
+    gr_test_status_t w = {0};
+    gr_db_service_stop(svc, gr_test_on_status, &w);
+    gr_test_run_until(&H.loop, &w.done, 20000);
     CHECK(w.done);
     gr_db_service_free(svc);
-    gr_pg_harness_run_for(&H, 10);
+    gr_test_run_for(&H.loop, 10);
 }
 
 static gr_db_t *plugin(gr_db_service_t *svc, const char *id)
@@ -296,7 +283,7 @@ TEST(typed_accessors)
                 "AS half, 'NaN'::float8 AS nan, true AS yes, false AS no, NULL::int AS nothing, "
                 "'abc' AS word, ('1' || repeat('0', 400))::numeric AS huge",
                 0, NULL, on_typed, &t);
-    gr_pg_harness_run_until(&H, &t.done, 10000);
+    gr_test_run_until(&H.loop, &t.done, 10000);
     CHECK(t.done);
     CHECK(t.failures == 0);
     service_done(svc);
@@ -362,7 +349,7 @@ static gr_db_tx_t *begin(gr_db_t *db)
 {
     began_t b = {0};
     gr_db_begin(db, on_begin, &b);
-    gr_pg_harness_run_until(&H, &b.done, 10000);
+    gr_test_run_until(&H.loop, &b.done, 10000);
     return b.tx;
 }
 
@@ -432,8 +419,8 @@ TEST(transactions_commit_and_roll_back)
     gr_db_tx_query(tx, "INSERT INTO t VALUES ('queued')", 0, NULL, on_cap, &a);
     gr_db_tx_commit(tx, on_done_cap, &end);
     gr_db_tx_query(tx, "INSERT INTO t VALUES ('late')", 0, NULL, on_cap, &b);
-    gr_pg_harness_run_until(&H, &end.done, 10000);
-    gr_pg_harness_run_until(&H, &b.done, 10000);
+    gr_test_run_until(&H.loop, &end.done, 10000);
+    gr_test_run_until(&H.loop, &b.done, 10000);
     CHECK(a.done && a.code == 0);
     CHECK(end.code == 0);
     CHECK(b.code == GR_ERR_INVALID);
@@ -670,10 +657,10 @@ TEST(copy_escape_format)
 static int migrate(gr_db_service_t *svc, const char *id, const gr_migration_t *m, char *msg,
                    size_t len)
 {
-    svc_wait_t w = {0};
-    gr_db_service_migrate(svc, id, m, on_svc, &w);
+    gr_test_status_t w = {0};
+    gr_db_service_migrate(svc, id, m, gr_test_on_status, &w);
     CHECK(!w.done);
-    gr_pg_harness_run_until(&H, &w.done, 20000);
+    gr_test_run_until(&H.loop, &w.done, 20000);
     if (msg)
         snprintf(msg, len, "%s", w.message);
     return w.done ? w.status : GR_ERR_TIMEOUT;
@@ -751,7 +738,7 @@ TEST(migrations_apply_once_and_refuse_changes)
 TEST(two_services_migrate_concurrently)
 {
     gr_db_service_t *a, *b;
-    svc_wait_t wa = {0}, wb = {0};
+    gr_test_status_t wa = {0}, wb = {0};
     cap_t c = {0};
     /* Not idempotent on its own: the advisory lock must serialise the two. */
     static const gr_migration_t m[] = {
@@ -761,10 +748,10 @@ TEST(two_services_migrate_concurrently)
     REQUIRE(pg());
     REQUIRE((a = service(GR_DB_DIVISION_SCHEMA)) != NULL);
     REQUIRE((b = service(GR_DB_DIVISION_SCHEMA)) != NULL);
-    gr_db_service_migrate(a, "race", m, on_svc, &wa);
-    gr_db_service_migrate(b, "race", m, on_svc, &wb);
-    gr_pg_harness_run_until(&H, &wa.done, 20000);
-    gr_pg_harness_run_until(&H, &wb.done, 20000);
+    gr_db_service_migrate(a, "race", m, gr_test_on_status, &wa);
+    gr_db_service_migrate(b, "race", m, gr_test_on_status, &wb);
+    gr_test_run_until(&H.loop, &wa.done, 20000);
+    gr_test_run_until(&H.loop, &wb.done, 20000);
     CHECK(wa.status == 0);
     CHECK(wb.status == 0);
     if (wa.status || wb.status)
@@ -850,7 +837,7 @@ TEST(plugin_connection_override)
     gr_db_options_t o;
     gr_error_t err;
     gr_db_service_t *svc;
-    svc_wait_t w = {0};
+    gr_test_status_t w = {0};
     cap_t c = {0};
     char *ci;
     REQUIRE(pg());
@@ -865,8 +852,8 @@ TEST(plugin_connection_override)
     svc = gr_db_service_new_with(&H.loop, &o, NULL, H.log, NULL, &err);
     gr_db_options_free(&o);
     REQUIRE(svc != NULL);
-    gr_db_service_start(svc, on_svc, &w);
-    gr_pg_harness_run_until(&H, &w.done, 20000);
+    gr_db_service_start(svc, gr_test_on_status, &w);
+    gr_test_run_until(&H.loop, &w.done, 20000);
     REQUIRE(w.status == 0);
     q(plugin(svc, "special"), &c, "SELECT current_database()", 0, NULL);
     CHECK_STR(c.v[0][0], "own_db");
@@ -928,7 +915,7 @@ TEST(outage_fails_fast_then_recovers)
      * a loaded machine: wait for the stream to flow before the outage. */
     t0 = gr_now_ms();
     while (s.ok <= 10 && gr_now_ms() - t0 < 20000)
-        gr_pg_harness_run_for(&H, 20);
+        gr_test_run_for(&H.loop, 20);
     CHECK(s.ok > 10);
     CHECK(s.unavailable == 0);
     CHECK(gr_db_service_ready(svc));
@@ -938,9 +925,9 @@ TEST(outage_fails_fast_then_recovers)
     int ok_before = s.ok;
     t0 = gr_now_ms();
     while (gr_db_service_ready(svc) && gr_now_ms() - t0 < 5000)
-        gr_pg_harness_run_for(&H, 10);
+        gr_test_run_for(&H.loop, 10);
     CHECK(!gr_db_service_ready(svc));
-    gr_pg_harness_run_for(&H, 500);
+    gr_test_run_for(&H.loop, 500);
     CHECK(s.unavailable > 5);
     CHECK(s.ok <= ok_before + 1); /* at most the answer already on its way */
     /* Failing fast: while down a query fails at once, it never hangs. */
@@ -953,13 +940,13 @@ TEST(outage_fails_fast_then_recovers)
     REQUIRE(gr_pg_harness_restart(&H) == 0);
     t0 = gr_now_ms();
     while (!gr_db_service_ready(svc) && gr_now_ms() - t0 < 10000)
-        gr_pg_harness_run_for(&H, 10);
+        gr_test_run_for(&H.loop, 10);
     CHECK(gr_db_service_ready(svc));
     int ok_after = s.ok;
-    gr_pg_harness_run_for(&H, 300);
+    gr_test_run_for(&H.loop, 300);
     CHECK(s.ok > ok_after + 10);
     s.running = 0;
-    gr_pg_harness_run_for(&H, 50);
+    gr_test_run_for(&H.loop, 50);
     service_done(svc);
 }
 
@@ -974,7 +961,7 @@ TEST(transaction_survives_nothing_when_server_dies)
     REQUIRE((db = plugin(svc, "txdeath")) != NULL);
     REQUIRE((tx = begin(db)) != NULL);
     REQUIRE(gr_pg_harness_kill_server(&H) == 0);
-    gr_pg_harness_run_for(&H, 200);
+    gr_test_run_for(&H.loop, 200);
     txq(tx, &c, "SELECT 1", 0, NULL);
     CHECK(c.code == GR_ERR_UNAVAILABLE);
     CHECK(tx_end(tx, 1, &c) == GR_ERR_UNAVAILABLE);
@@ -988,20 +975,20 @@ TEST(stop_cancels_queued_queries)
     gr_db_service_t *svc;
     gr_db_t *db;
     cap_t c[8];
-    svc_wait_t w = {0};
+    gr_test_status_t w = {0};
     REQUIRE(pg());
     REQUIRE((svc = service(GR_DB_DIVISION_DATABASE)) != NULL);
     REQUIRE((db = plugin(svc, "stopping")) != NULL);
     memset(c, 0, sizeof c);
     for (int i = 0; i < 8; i++)
         gr_db_query(db, "SELECT pg_sleep(5)", 0, NULL, on_cap, &c[i]);
-    gr_pg_harness_run_for(&H, 100);
+    gr_test_run_for(&H.loop, 100);
     uint64_t t0 = gr_now_ms();
-    gr_db_service_stop(svc, on_svc, &w);
-    gr_pg_harness_run_until(&H, &w.done, 10000);
+    gr_db_service_stop(svc, gr_test_on_status, &w);
+    gr_test_run_until(&H.loop, &w.done, 10000);
     CHECK(w.done);
     CHECK(gr_now_ms() - t0 < 2000);
-    gr_pg_harness_run_for(&H, 10);
+    gr_test_run_for(&H.loop, 10);
     for (int i = 0; i < 8; i++)
         CHECK(c[i].done && c[i].code == GR_ERR_CANCELED);
     gr_db_service_free(svc);

@@ -9,51 +9,13 @@
 
 #include "db_service.h"
 #include "log.h"
+#include "loop_wait.h"
 #include "pg_cluster.h"
 #include "pg_harness.h"
 #include "test.h"
 
 static uv_loop_t loop;
 static gr_log_t *logger;
-
-/* Ticks so that a flag set early in an iteration is seen at once. */
-static void on_tick(uv_timer_t *t)
-{
-    (void)t;
-}
-
-static int run_until(const int *flag, uint64_t ms)
-{
-    uv_timer_t t;
-    uint64_t deadline = gr_now_ms() + ms;
-    uv_timer_init(&loop, &t);
-    uv_timer_start(&t, on_tick, 5, 5);
-    while (!*flag && gr_now_ms() < deadline)
-        uv_run(&loop, UV_RUN_ONCE);
-    uv_close((uv_handle_t *)&t, NULL);
-    uv_run(&loop, UV_RUN_NOWAIT);
-    return *flag ? 0 : -1;
-}
-
-static void run_for(uint64_t ms)
-{
-    int never = 0;
-    run_until(&never, ms);
-}
-
-typedef struct wait {
-    int done;
-    int status;
-    char message[512];
-} wait_t;
-
-static void on_done(void *ud, int status, const gr_error_t *err)
-{
-    wait_t *w = ud;
-    w->done = 1;
-    w->status = status;
-    snprintf(w->message, sizeof w->message, "%s", err ? err->message : "");
-}
 
 typedef struct cap {
     int done;
@@ -75,13 +37,13 @@ static int query(gr_db_t *db, const char *sql, int n, const char *const *params,
 {
     memset(c, 0, sizeof *c);
     gr_db_query(db, sql, n, params, on_cap, c);
-    run_until(&c->done, 20000);
+    gr_test_run_until(&loop, &c->done, 20000);
     return c->code;
 }
 
 /* Starts the default service (no config at all) on state_dir; the time it
  * took goes to *ms. */
-static gr_db_service_t *start_default(const char *state_dir, uint64_t *ms, wait_t *w)
+static gr_db_service_t *start_default(const char *state_dir, uint64_t *ms, gr_test_status_t *w)
 {
     gr_error_t err;
     uint64_t t0 = gr_now_ms();
@@ -92,20 +54,20 @@ static gr_db_service_t *start_default(const char *state_dir, uint64_t *ms, wait_
         return NULL;
     }
     memset(w, 0, sizeof *w);
-    gr_db_service_start(svc, on_done, w);
-    run_until(&w->done, 120000);
+    gr_db_service_start(svc, gr_test_on_status, w);
+    gr_test_run_until(&loop, &w->done, 120000);
     *ms = gr_now_ms() - t0;
     return svc;
 }
 
 static void stop_free(gr_db_service_t *svc)
 {
-    wait_t w = {0};
-    gr_db_service_stop(svc, on_done, &w);
-    run_until(&w.done, 60000);
+    gr_test_status_t w = {0};
+    gr_db_service_stop(svc, gr_test_on_status, &w);
+    gr_test_run_until(&loop, &w.done, 60000);
     CHECK(w.done && w.status == 0);
     gr_db_service_free(svc);
-    run_for(20);
+    gr_test_run_for(&loop, 20);
 }
 
 static const gr_migration_t migrations[] = {
@@ -116,7 +78,7 @@ TEST(embedded_default_from_empty_then_existing_state_dir)
     char dir[] = "/tmp/greenroom-embedded-XXXXXX";
     char state[300];
     uint64_t first_ms, second_ms;
-    wait_t w;
+    gr_test_status_t w;
     cap_t c;
     gr_db_service_t *svc;
     gr_db_t *db;
@@ -137,9 +99,9 @@ TEST(embedded_default_from_empty_then_existing_state_dir)
     CHECK(gr_pg_cluster_running(gr_db_service_cluster(svc)));
     CHECK(gr_db_service_ready(svc));
     {
-        wait_t m = {0};
-        gr_db_service_migrate(svc, "visits", migrations, on_done, &m);
-        run_until(&m.done, 20000);
+        gr_test_status_t m = {0};
+        gr_db_service_migrate(svc, "visits", migrations, gr_test_on_status, &m);
+        gr_test_run_until(&loop, &m.done, 20000);
         CHECK(m.status == 0);
     }
     REQUIRE((db = gr_db_service_plugin(svc, "visits", &err)) != NULL);
@@ -183,9 +145,9 @@ TEST(embedded_default_from_empty_then_existing_state_dir)
     fprintf(stderr, "embedded start from an existing state dir: %llu ms\n",
             (unsigned long long)second_ms);
     {
-        wait_t m = {0};
-        gr_db_service_migrate(svc, "visits", migrations, on_done, &m);
-        run_until(&m.done, 20000);
+        gr_test_status_t m = {0};
+        gr_db_service_migrate(svc, "visits", migrations, gr_test_on_status, &m);
+        gr_test_run_until(&loop, &m.done, 20000);
         CHECK(m.status == 0);
     }
     REQUIRE((db = gr_db_service_plugin(svc, "visits", &err)) != NULL);
@@ -205,12 +167,12 @@ TEST(embedded_default_from_empty_then_existing_state_dir)
         CHECK(system(cmd) == 0);
         t0 = gr_now_ms();
         while (gr_db_service_ready(svc) && gr_now_ms() - t0 < 5000)
-            run_for(10);
+            gr_test_run_for(&loop, 10);
         CHECK(!gr_db_service_ready(svc));
         CHECK(query(db, "SELECT 1", 0, NULL, &c) == GR_ERR_UNAVAILABLE);
         t0 = gr_now_ms();
         while (!gr_db_service_ready(svc) && gr_now_ms() - t0 < 20000)
-            run_for(20);
+            gr_test_run_for(&loop, 20);
         CHECK(gr_db_service_ready(svc));
         CHECK(gr_pg_cluster_restarts(cl) == 1);
         CHECK(gr_pg_cluster_pid(cl) != old_pid && gr_pg_cluster_pid(cl) > 0);
@@ -227,14 +189,14 @@ TEST(missing_server_binaries_name_the_package)
     char base[300];
     gr_pg_cluster_opts_t o = {0};
     gr_pg_cluster_t *c;
-    wait_t w = {0};
+    gr_test_status_t w = {0};
     REQUIRE(mkdtemp(dir) != NULL);
     snprintf(base, sizeof base, "%s/postgres", dir);
     o.base_dir = base;
     o.search_root = dir; /* holds no <major>/bin */
     c = gr_pg_cluster_new(&loop, logger, &o);
-    gr_pg_cluster_start(c, on_done, &w);
-    run_until(&w.done, 10000);
+    gr_pg_cluster_start(c, gr_test_on_status, &w);
+    gr_test_run_until(&loop, &w.done, 10000);
     CHECK(w.status == GR_ERR_NOT_FOUND);
     CHECK_CONTAINS(w.message, "install the Debian package postgresql");
     gr_pg_cluster_free(c);
@@ -249,12 +211,12 @@ TEST(missing_server_binaries_name_the_package)
     gr_db_options_free(&opts);
     REQUIRE(svc != NULL);
     memset(&w, 0, sizeof w);
-    gr_db_service_start(svc, on_done, &w);
-    run_until(&w.done, 10000);
+    gr_db_service_start(svc, gr_test_on_status, &w);
+    gr_test_run_until(&loop, &w.done, 10000);
     CHECK(w.status == GR_ERR_NOT_FOUND);
     CHECK_CONTAINS(w.message, "binDir");
     stop_free(svc);
-    run_for(20);
+    gr_test_run_for(&loop, 20);
     CHECK(gr_pg_harness_rmtree(dir) == 0);
 }
 
@@ -273,14 +235,14 @@ TEST(server_stops_when_its_host_dies)
         uv_loop_t l;
         char base[300];
         gr_pg_cluster_opts_t o = {0};
-        wait_t w = {0};
+        gr_test_status_t w = {0};
         gr_pg_cluster_t *c;
         uv_loop_init(&l);
         snprintf(base, sizeof base, "%s/postgres", dir);
         o.base_dir = base;
         o.ephemeral = 1;
         c = gr_pg_cluster_new(&l, logger, &o);
-        gr_pg_cluster_start(c, on_done, &w);
+        gr_pg_cluster_start(c, gr_test_on_status, &w);
         while (!w.done)
             uv_run(&l, UV_RUN_ONCE);
         server_pid = w.status == 0 ? gr_pg_cluster_pid(c) : -1;
@@ -311,7 +273,7 @@ static void setup(void)
 
 TEST(zz_teardown)
 {
-    run_for(20);
+    gr_test_run_for(&loop, 20);
     CHECK(uv_loop_close(&loop) == 0);
     gr_log_free(logger);
 }

@@ -21,15 +21,18 @@
 #include <uv.h>
 
 #include "config_tree.h"
+#include "file_text.h"
 #include "fake_metrics.h"
 #include "github_client.h"
 #include "github_internal.h"
 #include "http_client.h"
 #include "log.h"
+#include "loop_wait.h"
 #include "loopback_server.h"
 #include "octokit_fixture.h"
 #include "test.h"
 #include "util.h"
+#include "wall_time.h"
 
 #define OCTOKIT GR_TEST_TESTDATA "/github-api/rest/octokit-fixtures/"
 #define FIXTURE_GET_REPOSITORY OCTOKIT "get-repository.json"
@@ -47,7 +50,6 @@ typedef void (*route_fn)(gfx_t *fx, gr_ls_request_t *req);
 
 struct gfx {
     uv_loop_t loop;
-    uv_timer_t guard;
     FILE *log_file;
     gr_log_t *log;
     gr_metrics_t *metrics;
@@ -77,25 +79,13 @@ struct gfx {
     int token_lifetime_s;
 };
 
-static void on_guard(uv_timer_t *t)
-{
-    (void)t;
-}
-
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void dispatch(gr_ls_request_t *req, void *ud)
 {
     gfx_t *fx = ud;
     const char *auth = gr_ls_header(req, "Authorization");
     const char *inm = gr_ls_header(req, "If-None-Match");
     if (fx->hits < 64)
-        fx->arrived_ms[fx->hits] = wall_ms();
+        fx->arrived_ms[fx->hits] = gr_test_wall_ms();
     fx->hits++;
     gr_strvec_push(&fx->targets, req->target);
     gr_strvec_push(&fx->methods, req->method);
@@ -112,7 +102,6 @@ static int gfx_setup(gfx_t *fx, route_fn route, const char *fixture, const char 
     setenv("no_proxy", "127.0.0.1,localhost", 1);
     memset(fx, 0, sizeof *fx);
     uv_loop_init(&fx->loop);
-    uv_timer_init(&fx->loop, &fx->guard);
     fx->log_file = tmpfile();
     fx->log = gr_log_root_new(fx->log_file, GR_LOG_DEBUG, GR_LOG_FORMAT_PRETTY);
     fx->metrics = gr_fake_metrics_new();
@@ -147,38 +136,6 @@ static int gfx_setup(gfx_t *fx, route_fn route, const char *fixture, const char 
     return fx->gh != NULL;
 }
 
-static int run_until(gfx_t *fx, const int *flag, uint64_t timeout_ms)
-{
-    uint64_t end = gr_now_ms() + timeout_ms;
-    while (!*flag) {
-        uint64_t now = gr_now_ms();
-        if (now >= end)
-            return 0;
-        uv_timer_start(&fx->guard, on_guard, end - now, 0);
-        uv_run(&fx->loop, UV_RUN_ONCE);
-    }
-    uv_timer_stop(&fx->guard);
-    return 1;
-}
-
-static void run_for(gfx_t *fx, uint64_t ms)
-{
-    int never = 0;
-    run_until(fx, &never, ms);
-}
-
-static char *log_text(gfx_t *fx)
-{
-    fflush(fx->log_file);
-    long n = ftell(fx->log_file);
-    char *text = gr_xcalloc(1, (size_t)n + 1);
-    rewind(fx->log_file);
-    size_t got = fread(text, 1, (size_t)n, fx->log_file);
-    text[got] = '\0';
-    fseek(fx->log_file, 0, SEEK_END);
-    return text;
-}
-
 static double metric(gfx_t *fx, const char *name, const char *label)
 {
     return gr_fake_metrics_value(fx->metrics, name, label);
@@ -191,7 +148,6 @@ static void gfx_teardown(gfx_t *fx)
     gr_github_client_free(fx->ghc);
     gr_http_client_free(fx->http);
     gr_ls_stop(fx->srv);
-    uv_close((uv_handle_t *)&fx->guard, NULL);
     uv_run(&fx->loop, UV_RUN_DEFAULT);
     CHECK(uv_loop_close(&fx->loop) == 0);
     gr_config_doc_free(fx->doc);
@@ -320,7 +276,7 @@ TEST(get_with_token_returns_recorded_repository)
     gres_t r = {0};
     get(&fx, REPO_PATH, &r);
     CHECK(!r.done); /* never from inside the call */
-    CHECK(run_until(&fx, &r.done, 5000));
+    CHECK(gr_test_run_until(&fx.loop, &r.done, 5000));
     CHECK(!r.has_err);
     CHECK(r.status == 200);
     CHECK(!r.cached);
@@ -335,7 +291,7 @@ TEST(get_with_token_returns_recorded_repository)
     CHECK(gr_github_rate_limit(fx.gh, "core", &rl) == 0);
     CHECK(rl.remaining == 4999 && rl.limit == 5000 && rl.used == 1);
     /* The token never reaches the log. */
-    char *log = log_text(&fx);
+    char *log = gr_test_file_text(fx.log_file);
     CHECK(strstr(log, TOKEN) == NULL);
     free(log);
     gres_free(&r);
@@ -366,7 +322,7 @@ TEST(integrations_are_chosen_by_host)
     /* Without a token the github.com integration calls anonymously. */
     gres_t r = {0};
     get(&fx, REPO_PATH, &r);
-    CHECK(run_until(&fx, &r.done, 5000));
+    CHECK(gr_test_run_until(&fx.loop, &r.done, 5000));
     CHECK(r.status == 200);
     CHECK_STR(fx.auths.items[0], "-");
     gres_free(&r);
@@ -388,7 +344,7 @@ TEST(github_error_message_is_surfaced)
                                .path = "/repos/octokit-fixture-org/errors/labels",
                                .body = "{\"name\":\"foo\",\"color\":\"invalid\"}"};
     gr_github_request(fx.gh, &req, on_res, &r);
-    CHECK(run_until(&fx, &r.done, 5000));
+    CHECK(gr_test_run_until(&fx.loop, &r.done, 5000));
     CHECK(r.has_err);
     CHECK(r.err.code == GR_ERR_INVALID);
     CHECK(r.status == 422);
@@ -401,7 +357,7 @@ TEST(github_error_message_is_surfaced)
 
     gres_t nf = {0};
     get(&fx, "/repos/octokit-fixture-org/missing", &nf);
-    CHECK(run_until(&fx, &nf.done, 5000));
+    CHECK(gr_test_run_until(&fx.loop, &nf.done, 5000));
     CHECK(nf.err.code == GR_ERR_NOT_FOUND);
     CHECK_CONTAINS(nf.err.message, "404 Not Found");
     gres_free(&r);
@@ -426,7 +382,7 @@ TEST(pagination_follows_link_exactly)
     gr_github_request_t req = {.path =
                                    "/repos/octokit-fixture-org/paginate-issues/issues?per_page=3"};
     gr_github_paginate(fx.gh, &req, NULL, 0, on_pages, &r);
-    CHECK(run_until(&fx, &r.done, 10000));
+    CHECK(gr_test_run_until(&fx.loop, &r.done, 10000));
     CHECK(!r.has_err);
     CHECK(r.complete == 1);
     REQUIRE(r.items);
@@ -448,7 +404,7 @@ TEST(pagination_follows_link_exactly)
     /* A page cap stops early and says so. */
     gres_t capped = {0};
     gr_github_paginate(fx.gh, &req, NULL, 2, on_pages, &capped);
-    CHECK(run_until(&fx, &capped.done, 10000));
+    CHECK(gr_test_run_until(&fx.loop, &capped.done, 10000));
     CHECK(!capped.has_err);
     CHECK(capped.complete == 0);
     CHECK(json_object_array_length(capped.items) == 6);
@@ -481,7 +437,7 @@ TEST(pagination_of_a_named_field_refuses_foreign_links)
     gres_t r = {0};
     gr_github_request_t req = {.path = "/repos/o/r/actions/runs"};
     gr_github_paginate(fx.gh, &req, "workflow_runs", 0, on_pages, &r);
-    CHECK(run_until(&fx, &r.done, 5000));
+    CHECK(gr_test_run_until(&fx.loop, &r.done, 5000));
     /* Two pages were read, then a Link to another host is not followed
      * with our credentials. */
     CHECK(fx.hits == 2);
@@ -493,7 +449,7 @@ TEST(pagination_of_a_named_field_refuses_foreign_links)
     /* Without the field name, an object page is an error that says what to do. */
     gres_t bad = {0};
     gr_github_paginate(fx.gh, &req, NULL, 0, on_pages, &bad);
-    CHECK(run_until(&fx, &bad.done, 5000));
+    CHECK(gr_test_run_until(&fx.loop, &bad.done, 5000));
     CHECK(bad.has_err);
     CHECK_CONTAINS(bad.err.message, "items_key");
     gres_free(&bad);
@@ -523,10 +479,10 @@ TEST(etag_304_is_served_from_cache)
     REQUIRE(gfx_setup(&fx, route_etag, FIXTURE_GET_REPOSITORY, "      token: " TOKEN "\n", NULL));
     gres_t first = {0}, second = {0};
     get(&fx, REPO_PATH, &first);
-    CHECK(run_until(&fx, &first.done, 5000));
+    CHECK(gr_test_run_until(&fx.loop, &first.done, 5000));
     CHECK(first.status == 200 && !first.cached);
     get(&fx, REPO_PATH, &second);
-    CHECK(run_until(&fx, &second.done, 5000));
+    CHECK(gr_test_run_until(&fx.loop, &second.done, 5000));
     CHECK(!second.has_err);
     CHECK(second.status == 200);
     CHECK(second.cached == 1);
@@ -542,7 +498,7 @@ TEST(etag_304_is_served_from_cache)
     gres_t third = {0};
     gr_github_request_t req = {.path = REPO_PATH, .no_cache = 1};
     gr_github_request(fx.gh, &req, on_res, &third);
-    CHECK(run_until(&fx, &third.done, 5000));
+    CHECK(gr_test_run_until(&fx.loop, &third.done, 5000));
     CHECK(third.status == 200 && !third.cached);
     CHECK_STR(fx.if_none_match.items[2], "-");
     gres_free(&first);
@@ -582,21 +538,21 @@ TEST(primary_rate_limit_waits_for_reset_and_queues_others)
     gres_t first = {0}, second = {0};
     get(&fx, REPO_PATH, &first);
     while (fx.hits < 1 && !first.done)
-        run_for(&fx, 10);
-    run_for(&fx, 100); /* the 403 has been read */
+        gr_test_run_for(&fx.loop, 10);
+    gr_test_run_for(&fx.loop, 100); /* the 403 has been read */
     CHECK(!first.done);
     /* A call made while the limit is exhausted waits without being sent. */
     get(&fx, "/repos/octokit-fixture-org/hello-world", &second);
-    run_for(&fx, 200);
+    gr_test_run_for(&fx.loop, 200);
     CHECK(fx.hits == 1);
-    CHECK(run_until(&fx, &first.done, 8000));
-    CHECK(run_until(&fx, &second.done, 8000));
+    CHECK(gr_test_run_until(&fx.loop, &first.done, 8000));
+    CHECK(gr_test_run_until(&fx.loop, &second.done, 8000));
     CHECK(!first.has_err && first.status == 200);
     CHECK(!second.has_err && second.status == 200);
     REQUIRE(fx.hits == 3);
     CHECK(fx.arrived_ms[1] >= (int64_t)fx.reset * 1000);
     CHECK(fx.arrived_ms[2] >= (int64_t)fx.reset * 1000);
-    char *log = log_text(&fx);
+    char *log = gr_test_file_text(fx.log_file);
     CHECK_CONTAINS(log, "primary rate limit reached");
     CHECK_CONTAINS(log, "waiting");
     free(log);
@@ -634,13 +590,13 @@ TEST(secondary_rate_limit_honours_retry_after)
         gres_t r = {0};
         uint64_t t0 = gr_now_ms();
         get(&fx, REPO_PATH, &r);
-        CHECK(run_until(&fx, &r.done, 5000));
+        CHECK(gr_test_run_until(&fx.loop, &r.done, 5000));
         uint64_t elapsed = gr_now_ms() - t0;
         CHECK(!r.has_err);
         CHECK(r.status == 200);
         CHECK(fx.hits == 2);
         CHECK(elapsed >= 1000);
-        char *log = log_text(&fx);
+        char *log = gr_test_file_text(fx.log_file);
         CHECK_CONTAINS(log, "secondary rate limit reached");
         free(log);
         gres_free(&r);
@@ -657,7 +613,7 @@ TEST(rate_limit_beyond_max_wait_fails_with_github_message)
     fx.reset = (long)time(NULL) + 30;
     gres_t r = {0};
     get(&fx, REPO_PATH, &r);
-    CHECK(run_until(&fx, &r.done, 5000));
+    CHECK(gr_test_run_until(&fx.loop, &r.done, 5000));
     CHECK(r.has_err);
     CHECK(r.err.code == GR_ERR_UNAVAILABLE);
     CHECK(r.status == 403);
@@ -665,7 +621,7 @@ TEST(rate_limit_beyond_max_wait_fails_with_github_message)
     /* A later call does not even go out while the limit is known to be used up. */
     gres_t later = {0};
     get(&fx, REPO_PATH, &later);
-    CHECK(run_until(&fx, &later.done, 5000));
+    CHECK(gr_test_run_until(&fx.loop, &later.done, 5000));
     CHECK(later.has_err);
     CHECK_CONTAINS(later.err.message, "resets in");
     CHECK(fx.hits == 1);
@@ -683,10 +639,10 @@ TEST(shutdown_cancels_calls_waiting_for_a_rate_limit)
     gres_t a = {0}, b = {0};
     get(&fx, REPO_PATH, &a);
     while (fx.hits < 1)
-        run_for(&fx, 10);
-    run_for(&fx, 100);
+        gr_test_run_for(&fx.loop, 10);
+    gr_test_run_for(&fx.loop, 100);
     get(&fx, REPO_PATH, &b);
-    run_for(&fx, 50);
+    gr_test_run_for(&fx.loop, 50);
     CHECK(!a.done && !b.done);
     gr_github_client_shutdown(fx.ghc);
     CHECK(a.done && b.done);
@@ -750,7 +706,7 @@ TEST(graphql_cursor_pagination_collects_every_node)
     gres_t r = {0};
     gr_github_graphql_paginate(fx.gh, &q, on_pages, &r);
     json_object_put(vars); /* borrowed only during the call */
-    CHECK(run_until(&fx, &r.done, 5000));
+    CHECK(gr_test_run_until(&fx.loop, &r.done, 5000));
     CHECK(!r.has_err);
     CHECK(r.complete == 1);
     REQUIRE(r.items && json_object_array_length(r.items) == 3);
@@ -788,7 +744,7 @@ TEST(graphql_errors_are_surfaced)
     gres_t r = {0};
     gr_github_graphql(fx.gh, &q, on_data, &r);
     json_object_put(vars);
-    CHECK(run_until(&fx, &r.done, 5000));
+    CHECK(gr_test_run_until(&fx.loop, &r.done, 5000));
     CHECK(r.has_err);
     CHECK(r.err.code == GR_ERR_NOT_FOUND);
     CHECK_CONTAINS(r.err.message, "Could not resolve to a Repository");
@@ -801,7 +757,7 @@ TEST(graphql_errors_are_surfaced)
     gres_t ok = {0};
     gr_github_graphql(fx.gh, &q2, on_data, &ok);
     json_object_put(vars);
-    CHECK(run_until(&fx, &ok.done, 5000));
+    CHECK(gr_test_run_until(&fx.loop, &ok.done, 5000));
     CHECK(!ok.has_err);
     CHECK(ok.json && json_object_object_get_ex(ok.json, "repository", NULL));
     gres_free(&ok);
@@ -985,7 +941,7 @@ TEST(app_installation_token_is_exchanged_once_and_reused)
     for (int i = 0; i < 3; i++)
         get(&fx, REPO_PATH, &r[i]);
     for (int i = 0; i < 3; i++) {
-        CHECK(run_until(&fx, &r[i].done, 5000));
+        CHECK(gr_test_run_until(&fx.loop, &r[i].done, 5000));
         CHECK(!r[i].has_err);
         CHECK(r[i].status == 200);
     }
@@ -996,12 +952,12 @@ TEST(app_installation_token_is_exchanged_once_and_reused)
     CHECK_STR(fx.methods.items[1], "POST");
     /* A later call reuses the cached token. */
     get(&fx, REPO_PATH, &r[3]);
-    CHECK(run_until(&fx, &r[3].done, 5000));
+    CHECK(gr_test_run_until(&fx.loop, &r[3].done, 5000));
     CHECK(r[3].status == 200);
     CHECK(fx.exchanges == 1);
     CHECK_STR(fx.auths.items[fx.auths.len - 1], "token ghs_installation1");
     /* Neither the JWT nor the token reaches the log. */
-    char *log = log_text(&fx);
+    char *log = gr_test_file_text(fx.log_file);
     CHECK(strstr(log, "ghs_installation1") == NULL);
     CHECK(strstr(log, "eyJ") == NULL);
     free(log);
@@ -1034,7 +990,7 @@ TEST(app_auth_pagination_keeps_the_installation)
     gr_github_request_t req = {.path =
                                    "/repos/octokit-fixture-org/paginate-issues/issues?per_page=3"};
     gr_github_paginate(fx.gh, &req, NULL, 0, on_pages, &r);
-    CHECK(run_until(&fx, &r.done, 10000));
+    CHECK(gr_test_run_until(&fx.loop, &r.done, 10000));
     CHECK(!r.has_err);
     CHECK(r.complete == 1);
     CHECK(r.items && json_object_array_length(r.items) == 13);
@@ -1067,13 +1023,13 @@ TEST(app_installation_token_is_renewed_before_expiry)
 
     gres_t a = {0}, b = {0};
     get(&fx, REPO_PATH, &a);
-    CHECK(run_until(&fx, &a.done, 5000));
+    CHECK(gr_test_run_until(&fx.loop, &a.done, 5000));
     CHECK(a.status == 200);
     CHECK(fx.lookups == 0); /* installationId configured */
     CHECK(fx.exchanges == 1);
-    run_for(&fx, 2500); /* within 2 s of expiry now */
+    gr_test_run_for(&fx.loop, 2500); /* within 2 s of expiry now */
     get(&fx, REPO_PATH, &b);
-    CHECK(run_until(&fx, &b.done, 5000));
+    CHECK(gr_test_run_until(&fx.loop, &b.done, 5000));
     CHECK(b.status == 200);
     CHECK(fx.exchanges == 2);
     CHECK_STR(fx.auths.items[fx.auths.len - 1], "token ghs_installation2");
@@ -1135,7 +1091,7 @@ TEST(app_without_owner_or_installation_says_what_is_missing)
     REQUIRE(ok);
     gres_t r = {0};
     get(&fx, "/rate_limit", &r);
-    CHECK(run_until(&fx, &r.done, 5000));
+    CHECK(gr_test_run_until(&fx.loop, &r.done, 5000));
     CHECK(r.has_err);
     CHECK(r.err.code == GR_ERR_INVALID);
     CHECK_CONTAINS(r.err.message, "owner");

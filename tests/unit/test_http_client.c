@@ -10,8 +10,10 @@
 
 #include <uv.h>
 
+#include "file_text.h"
 #include "http_client.h"
 #include "log.h"
+#include "loop_wait.h"
 #include "loopback_server.h"
 #include "octokit_fixture.h"
 #include "test.h"
@@ -27,7 +29,6 @@ typedef void (*route_fn)(fx_t *fx, gr_ls_request_t *req);
 
 struct fx {
     uv_loop_t loop;
-    uv_timer_t guard;
     gr_log_t *log;
     FILE *log_file;
     gr_ls_t *srv;
@@ -54,11 +55,6 @@ typedef struct result {
     int calls;       /* how many times the callback ran */
 } result_t;
 
-static void on_guard(uv_timer_t *t)
-{
-    (void)t;
-}
-
 static void dispatch(gr_ls_request_t *req, void *user_data)
 {
     fx_t *fx = user_data;
@@ -83,7 +79,6 @@ static int fx_setup(fx_t *fx, route_fn route, const gr_http_client_options_t *op
     setenv("no_proxy", "127.0.0.1,localhost", 1);
     memset(fx, 0, sizeof *fx);
     uv_loop_init(&fx->loop);
-    uv_timer_init(&fx->loop, &fx->guard);
     fx->log_file = tmpfile();
     fx->log = gr_log_root_new(fx->log_file, GR_LOG_DEBUG, GR_LOG_FORMAT_PRETTY);
     fx->route = route;
@@ -93,56 +88,19 @@ static int fx_setup(fx_t *fx, route_fn route, const gr_http_client_options_t *op
     return fx->srv && fx->http && fx->repo_fixture;
 }
 
-/* Runs the loop until *flag is set or timeout_ms passes; 1 if it was set. */
-static int run_until(fx_t *fx, const int *flag, uint64_t timeout_ms)
-{
-    uv_update_time(&fx->loop);
-    uint64_t deadline = uv_now(&fx->loop) + timeout_ms;
-    while (!*flag) {
-        uv_update_time(&fx->loop);
-        uint64_t now = uv_now(&fx->loop);
-        if (now >= deadline)
-            return 0;
-        uv_timer_start(&fx->guard, on_guard, deadline - now, 0);
-        uv_run(&fx->loop, UV_RUN_ONCE);
-    }
-    uv_timer_stop(&fx->guard);
-    return 1;
-}
-
-static void run_for(fx_t *fx, uint64_t ms)
-{
-    int never = 0;
-    run_until(fx, &never, ms);
-}
-
 /* Runs the loop until the server has seen n requests; 1 if it has. */
 static int run_until_hits(fx_t *fx, int n, uint64_t timeout_ms)
 {
     uint64_t end = gr_now_ms() + timeout_ms;
     while (fx->hits < n && gr_now_ms() < end)
-        run_for(fx, 10);
+        gr_test_run_for(&fx->loop, 10);
     return fx->hits >= n;
-}
-
-/* Everything the log received so far (caller frees). */
-static char *fx_log_text(fx_t *fx)
-{
-    fflush(fx->log_file);
-    long n = ftell(fx->log_file);
-    char *text = gr_xcalloc(1, (size_t)n + 1);
-    rewind(fx->log_file);
-    size_t got = fread(text, 1, (size_t)n, fx->log_file);
-    text[got] = '\0';
-    fseek(fx->log_file, 0, SEEK_END);
-    return text;
 }
 
 static void fx_teardown(fx_t *fx)
 {
     gr_http_client_free(fx->http);
     gr_ls_stop(fx->srv);
-    uv_close((uv_handle_t *)&fx->guard, NULL);
     uv_run(&fx->loop, UV_RUN_DEFAULT);
     CHECK(uv_loop_close(&fx->loop) == 0);
     gr_log_free(fx->log);
@@ -287,7 +245,7 @@ TEST(plain_get_returns_recorded_answer)
     gr_http_call_send(call, on_result, &r);
     free(url);
     CHECK(r.done == 0); /* never from inside the send */
-    CHECK(run_until(&fx, &r.done, 5000));
+    CHECK(gr_test_run_until(&fx.loop, &r.done, 5000));
     CHECK(!r.has_err);
     CHECK(r.status == 200);
     char *expected = gr_fixture_body(
@@ -310,7 +268,7 @@ TEST(sequential_calls_reuse_one_connection)
     for (int i = 0; i < 3; i++) {
         result_t r = {0};
         send_get(&fx, "/repos/octokit-fixture-org/hello-world", &r);
-        CHECK(run_until(&fx, &r.done, 5000));
+        CHECK(gr_test_run_until(&fx.loop, &r.done, 5000));
         CHECK(r.status == 200);
         result_free(&r);
     }
@@ -330,7 +288,7 @@ TEST(parallel_calls_all_complete)
         send_get(&fx, "/repos/octokit-fixture-org/hello-world", &r[i]);
     CHECK(gr_http_client_pending(fx.http) == N);
     for (int i = 0; i < N; i++) {
-        CHECK(run_until(&fx, &r[i].done, 10000));
+        CHECK(gr_test_run_until(&fx.loop, &r[i].done, 10000));
         CHECK(r[i].status == 200);
         CHECK(r[i].calls == 1);
         result_free(&r[i]);
@@ -353,13 +311,13 @@ TEST(post_sends_body_and_custom_headers)
     gr_http_call_body(call, body, strlen(body));
     gr_http_call_send(call, on_result, &r);
     free(url);
-    CHECK(run_until(&fx, &r.done, 5000));
+    CHECK(gr_test_run_until(&fx.loop, &r.done, 5000));
     CHECK(r.status == 201);
     CHECK_STR(r.body, body);
     CHECK_STR(fx.last_method, "POST");
     CHECK_STR(fx.last_auth, "token s3cr3t-value");
     /* The log may mention the call, never the credential. */
-    char *log = fx_log_text(&fx);
+    char *log = gr_test_file_text(fx.log_file);
     CHECK(strstr(log, "s3cr3t-value") == NULL);
     CHECK_CONTAINS(log, "/repos/o/r/labels");
     free(log);
@@ -379,7 +337,7 @@ TEST(timeout_fails_with_timeout_and_is_retried_for_get)
     uint64_t t0 = gr_now_ms();
     gr_http_call_send(call, on_result, &r);
     free(url);
-    CHECK(run_until(&fx, &r.done, 5000));
+    CHECK(gr_test_run_until(&fx.loop, &r.done, 5000));
     uint64_t elapsed = gr_now_ms() - t0;
     CHECK(r.has_err);
     CHECK(r.err.code == GR_ERR_TIMEOUT);
@@ -403,7 +361,7 @@ TEST(response_over_cap_is_aborted_with_clear_error)
         gr_http_call_max_response(call, 10 * 1024);
         gr_http_call_send(call, on_result, &r);
         free(url);
-        CHECK(run_until(&fx, &r.done, 5000));
+        CHECK(gr_test_run_until(&fx.loop, &r.done, 5000));
         CHECK(r.has_err);
         CHECK(r.err.code == GR_ERR_INVALID);
         CHECK_CONTAINS(r.err.message, "10240-byte cap");
@@ -418,7 +376,7 @@ TEST(response_over_cap_is_aborted_with_clear_error)
     gr_http_call_max_response(call, 10 * 1024);
     gr_http_call_send(call, on_result, &ok);
     free(url);
-    CHECK(run_until(&fx, &ok.done, 5000));
+    CHECK(gr_test_run_until(&fx.loop, &ok.done, 5000));
     CHECK(!ok.has_err);
     CHECK(ok.len == 10 * 1024);
     result_free(&ok);
@@ -433,12 +391,12 @@ TEST(get_is_retried_after_503_then_succeeds)
     fx.fail_first = 2;
     result_t r = {0};
     send_get(&fx, "/repos/octokit-fixture-org/hello-world", &r);
-    CHECK(run_until(&fx, &r.done, 5000));
+    CHECK(gr_test_run_until(&fx.loop, &r.done, 5000));
     CHECK(!r.has_err);
     CHECK(r.status == 200);
     CHECK(fx.hits == 3);
     CHECK(r.calls == 1);
-    char *log = fx_log_text(&fx);
+    char *log = gr_test_file_text(fx.log_file);
     CHECK_CONTAINS(log, "retry 1 of 3");
     CHECK_CONTAINS(log, "retry 2 of 3");
     free(log);
@@ -454,7 +412,7 @@ TEST(retries_stop_at_the_limit_and_return_the_last_answer)
     fx.fail_first = 100;
     result_t r = {0};
     send_get(&fx, "/x", &r);
-    CHECK(run_until(&fx, &r.done, 5000));
+    CHECK(gr_test_run_until(&fx.loop, &r.done, 5000));
     CHECK(!r.has_err);
     CHECK(r.status == 503);
     CHECK_STR(r.body, "busy");
@@ -476,7 +434,7 @@ TEST(post_is_not_retried)
     gr_http_call_retries(call, 3); /* asking does not make POST idempotent */
     gr_http_call_send(call, on_result, &r);
     free(url);
-    CHECK(run_until(&fx, &r.done, 5000));
+    CHECK(gr_test_run_until(&fx.loop, &r.done, 5000));
     CHECK(r.status == 503);
     CHECK(fx.hits == 1);
     result_free(&r);
@@ -497,7 +455,7 @@ TEST(post_is_not_retried_after_a_dropped_connection)
     gr_http_call_body(call, "{}", 2);
     gr_http_call_send(call, on_result, &r2);
     free(url);
-    CHECK(run_until(&fx, &r2.done, 5000));
+    CHECK(gr_test_run_until(&fx.loop, &r2.done, 5000));
     CHECK(r2.has_err);
     CHECK(r2.err.code == GR_ERR_UNAVAILABLE);
     CHECK(fx.hits == 1);
@@ -521,7 +479,7 @@ TEST(put_and_delete_are_retried)
             gr_http_call_body(call, "{}", 2);
         gr_http_call_send(call, on_result, &r);
         free(url);
-        CHECK(run_until(&fx, &r.done, 5000));
+        CHECK(gr_test_run_until(&fx.loop, &r.done, 5000));
         CHECK_STR(fx.last_method, methods[i]);
         CHECK(fx.hits == 2);
         result_free(&r);
@@ -537,7 +495,7 @@ TEST(network_error_is_retried_for_get)
     fx.fail_first = 1;
     result_t r = {0};
     send_get(&fx, "/repos/octokit-fixture-org/hello-world", &r);
-    CHECK(run_until(&fx, &r.done, 5000));
+    CHECK(gr_test_run_until(&fx.loop, &r.done, 5000));
     CHECK(!r.has_err);
     CHECK(r.status == 200);
     CHECK(fx.hits == 2);
@@ -559,7 +517,7 @@ TEST(refused_connection_is_unavailable)
     gr_http_call_t *call = gr_http_call_new(fx.http, "GET", url);
     gr_http_call_send(call, on_result, &r);
     free(url);
-    CHECK(run_until(&fx, &r.done, 5000));
+    CHECK(gr_test_run_until(&fx.loop, &r.done, 5000));
     CHECK(r.has_err);
     CHECK(r.err.code == GR_ERR_UNAVAILABLE);
     result_free(&r);
@@ -574,8 +532,8 @@ TEST(bad_requests_fail_from_the_loop)
     gr_http_call_send(gr_http_call_new(fx.http, "GET", "ftp://example.com/x"), on_result, &r1);
     gr_http_call_send(gr_http_call_new(fx.http, "get it", "http://127.0.0.1/"), on_result, &r2);
     CHECK(r1.done == 0 && r2.done == 0);
-    CHECK(run_until(&fx, &r1.done, 2000));
-    CHECK(run_until(&fx, &r2.done, 2000));
+    CHECK(gr_test_run_until(&fx.loop, &r1.done, 2000));
+    CHECK(gr_test_run_until(&fx.loop, &r2.done, 2000));
     CHECK(r1.err.code == GR_ERR_INVALID);
     CHECK_CONTAINS(r1.err.message, "not an absolute http");
     CHECK(r2.err.code == GR_ERR_INVALID);
@@ -595,7 +553,7 @@ TEST(redirect_is_followed)
     REQUIRE(fx_setup(&fx, route_redirect, NULL));
     result_t r = {0};
     send_get(&fx, "/old", &r);
-    CHECK(run_until(&fx, &r.done, 5000));
+    CHECK(gr_test_run_until(&fx.loop, &r.done, 5000));
     CHECK(r.status == 200);
     CHECK(fx.hits == 2);
     CHECK_STR(r.etag, "\"00000000000000000000000000000000\"");
@@ -618,7 +576,7 @@ TEST(proxy_comes_from_the_environment)
     result_t r = {0};
     gr_http_call_t *call = gr_http_call_new(fx.http, "GET", "http://api.example.invalid/meta");
     gr_http_call_send(call, on_result, &r);
-    CHECK(run_until(&fx, &r.done, 5000));
+    CHECK(gr_test_run_until(&fx.loop, &r.done, 5000));
     unsetenv("http_proxy");
     CHECK(!r.has_err);
     CHECK(r.status == 200);
@@ -648,7 +606,7 @@ TEST(shutdown_cancels_calls_in_flight)
     result_t late = {0};
     send_get(&fx, "/hang", &late);
     CHECK(late.done == 0);
-    CHECK(run_until(&fx, &late.done, 2000));
+    CHECK(gr_test_run_until(&fx.loop, &late.done, 2000));
     CHECK(late.err.code == GR_ERR_CANCELED);
     CHECK(fx.hits == 3);
     for (int i = 0; i < 3; i++)
@@ -666,7 +624,7 @@ TEST(shutdown_cancels_a_call_waiting_to_retry)
     result_t r = {0};
     send_get(&fx, "/x", &r);
     CHECK(run_until_hits(&fx, 1, 5000));
-    run_for(&fx, 100); /* let the 503 arrive and the back-off start */
+    gr_test_run_for(&fx.loop, 100); /* let the 503 arrive and the back-off start */
     CHECK(!r.done);
     gr_http_client_shutdown(fx.http);
     CHECK(r.done);

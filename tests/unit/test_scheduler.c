@@ -9,16 +9,17 @@
 #include <uv.h>
 
 #include "log.h"
+#include "loop_wait.h"
 #include "metrics.h"
 #include "scheduler.h"
 #include "test.h"
 #include "util.h"
+#include "wall_time.h"
 
 /* ---- fixture: a loop, a logger, metrics, the scheduler ------------------------- */
 
 typedef struct fixture {
     uv_loop_t loop;
-    uv_timer_t poll;
     gr_log_t *log;
     gr_metrics_t *metrics;
     gr_scheduler_host_t *host;
@@ -31,42 +32,21 @@ static void fx_init(fixture_t *fx)
 {
     memset(fx, 0, sizeof *fx);
     uv_loop_init(&fx->loop);
-    uv_timer_init(&fx->loop, &fx->poll);
     fx->log = gr_log_root_new(stderr, GR_LOG_WARN, GR_LOG_FORMAT_PRETTY);
     fx->metrics = gr_metrics_new();
     fx->host = gr_scheduler_host_new(&fx->loop, fx->log, fx->metrics);
     fx->sched = gr_scheduler_host_plugin(fx->host, "test");
 }
 
-typedef int (*pred_fn)(void *ud);
-
-typedef struct wait_state {
-    pred_fn pred;
-    void *ud;
-    uint64_t deadline;
-} wait_state_t;
-
-static void poll_cb(uv_timer_t *t)
-{
-    wait_state_t *w = t->data;
-    if ((w->pred && w->pred(w->ud)) || gr_now_ms() >= w->deadline)
-        uv_stop(t->loop);
-}
-
 /* Runs the loop until pred(ud) holds or max_ms passes; returns pred(ud). */
-static int run_until(fixture_t *fx, pred_fn pred, void *ud, uint64_t max_ms)
+static int run_until(fixture_t *fx, gr_test_pred_fn pred, void *ud, uint64_t max_ms)
 {
-    wait_state_t w = {pred, ud, gr_now_ms() + max_ms};
-    fx->poll.data = &w;
-    uv_timer_start(&fx->poll, poll_cb, 1, 1);
-    uv_run(&fx->loop, UV_RUN_DEFAULT);
-    uv_timer_stop(&fx->poll);
-    return pred ? pred(ud) : 0;
+    return gr_test_run_until_pred(&fx->loop, pred, ud, max_ms);
 }
 
 static void run_for(fixture_t *fx, uint64_t ms)
 {
-    run_until(fx, NULL, NULL, ms);
+    gr_test_run_for(&fx->loop, ms);
 }
 
 static void on_stopped(void *ud)
@@ -89,7 +69,6 @@ static void fx_free(fixture_t *fx)
         CHECK(run_until(fx, is_stopped, fx, 20000));
     }
     gr_scheduler_host_free(fx->host);
-    uv_close((uv_handle_t *)&fx->poll, NULL);
     uv_run(&fx->loop, UV_RUN_DEFAULT);
     CHECK(uv_loop_close(&fx->loop) == 0);
     gr_metrics_free(fx->metrics);
@@ -120,30 +99,13 @@ static struct json_object *field(struct json_object *o, const char *key)
     return o && json_object_object_get_ex(o, key, &v) ? v : NULL;
 }
 
-/* Parses "YYYY-MM-DDTHH:MM:SS.mmmZ" into ms since the epoch; -1 when malformed. */
+/* The time in a JSON string "YYYY-MM-DDTHH:MM:SS.mmmZ", in ms since the
+ * epoch; -1 when it is missing or malformed. */
 static int64_t parse_iso(struct json_object *v)
 {
     if (!v || !json_object_is_type(v, json_type_string))
         return -1;
-    const char *s = json_object_get_string(v);
-    struct tm tm = {0};
-    int ms = 0;
-    char z = 0;
-    if (strlen(s) != 24 ||
-        sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d.%3d%c", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-               &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms, &z) != 8 ||
-        z != 'Z')
-        return -1;
-    tm.tm_year -= 1900;
-    tm.tm_mon -= 1;
-    return (int64_t)timegm(&tm) * 1000 + ms;
-}
-
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return gr_test_iso_ms(json_object_get_string(v));
 }
 
 /* ---- probe: a task that records what the scheduler did to it --------------------- */
@@ -423,10 +385,10 @@ TEST(a_failed_run_is_described)
     CHECK(field(t, "lastStatus") == NULL && field(t, "lastError") == NULL);
     json_object_put(before);
 
-    int64_t w0 = wall_ms();
+    int64_t w0 = gr_test_wall_ms();
     CHECK(gr_scheduler_trigger(fx.sched, "sync", NULL) == 0);
     CHECK(run_until(&fx, has_done, &p, 5000));
-    int64_t w1 = wall_ms();
+    int64_t w1 = gr_test_wall_ms();
 
     struct json_object *arr = gr_scheduler_host_describe(fx.host);
     CHECK(json_object_array_length(arr) == 1);
@@ -572,10 +534,10 @@ TEST(jitter_shortens_waits_at_random)
         REQUIRE(gr_scheduler_add(fx.sched, id, &jittered, probe_fn, &p, NULL) == 0);
     }
     REQUIRE(gr_scheduler_add(fx.sched, "plain", &plain, probe_fn, &p, NULL) == 0);
-    int64_t w0 = wall_ms();
+    int64_t w0 = gr_test_wall_ms();
     gr_scheduler_host_start(fx.host);
     struct json_object *arr = gr_scheduler_host_describe(fx.host);
-    int64_t w1 = wall_ms();
+    int64_t w1 = gr_test_wall_ms();
 
     int64_t plain_next = parse_iso(field(find_task(arr, "test.plain"), "nextRun"));
     CHECK(plain_next >= w0 + 100000 - 1 && plain_next <= w1 + 100000 + 1);

@@ -12,10 +12,12 @@
 #include <time.h>
 
 #include "db_service.h"
+#include "loop_wait.h"
 #include "pg_harness.h"
 #include "scheduler.h"
 #include "test.h"
 #include "util.h"
+#include "wall_time.h"
 
 #define HOST_DB "backstage_plugin_greenroom"
 
@@ -31,43 +33,15 @@ static gr_pg_harness_t *pg(void)
 
 /* ---- running the loop -------------------------------------------------------- */
 
-typedef int (*pred_fn)(void *ud);
-
-typedef struct wait_state {
-    pred_fn pred;
-    void *ud;
-    uint64_t deadline;
-} wait_state_t;
-
-static void poll_cb(uv_timer_t *t)
+/* Every node runs on the harness's loop. */
+static int run_until(gr_test_pred_fn pred, void *ud, uint64_t max_ms)
 {
-    wait_state_t *w = t->data;
-    if ((w->pred && w->pred(w->ud)) || gr_now_ms() >= w->deadline)
-        uv_stop(t->loop);
-}
-
-/* Runs the loop until pred(ud) holds or max_ms passes; returns pred(ud). */
-static int run_until(pred_fn pred, void *ud, uint64_t max_ms)
-{
-    uv_timer_t poll;
-    wait_state_t w = {pred, ud, gr_now_ms() + max_ms};
-    uv_timer_init(&H.loop, &poll);
-    poll.data = &w;
-    uv_timer_start(&poll, poll_cb, 2, 2);
-    uv_run(&H.loop, UV_RUN_DEFAULT);
-    uv_close((uv_handle_t *)&poll, NULL);
-    uv_run(&H.loop, UV_RUN_NOWAIT);
-    return pred ? pred(ud) : 0;
+    return gr_test_run_until_pred(&H.loop, pred, ud, max_ms);
 }
 
 static void run_for(uint64_t ms)
 {
-    run_until(NULL, NULL, ms);
-}
-
-static int flag_set(void *ud)
-{
-    return *(int *)ud != 0;
+    gr_test_run_for(&H.loop, ms);
 }
 
 /* ---- a node: one host's database service and scheduler ----------------------------- */
@@ -78,20 +52,6 @@ typedef struct node {
     gr_scheduler_t *sched; /* plugin "t" */
     int stopped;
 } node_t;
-
-typedef struct svc_wait {
-    int done;
-    int status;
-    char message[512];
-} svc_wait_t;
-
-static void on_svc(void *ud, int status, const gr_error_t *err)
-{
-    svc_wait_t *w = ud;
-    w->done = 1;
-    w->status = status;
-    snprintf(w->message, sizeof w->message, "%s", err ? err->message : "");
-}
 
 static void on_sched_stopped(void *ud)
 {
@@ -104,7 +64,7 @@ static int node_open(node_t *n, const char *instance)
 {
     gr_db_options_t o;
     gr_error_t err;
-    svc_wait_t w = {0}, m = {0};
+    gr_test_status_t w = {0}, m = {0};
     memset(n, 0, sizeof *n);
     gr_db_options_init(&o);
     gr_db_options_set_connection(&o, NULL, H.conninfo, &err);
@@ -114,14 +74,14 @@ static int node_open(node_t *n, const char *instance)
     gr_db_options_free(&o);
     if (!n->svc)
         return -1;
-    gr_db_service_start(n->svc, on_svc, &w);
-    run_until(flag_set, &w.done, 20000);
+    gr_db_service_start(n->svc, gr_test_on_status, &w);
+    gr_test_run_until(&H.loop, &w.done, 20000);
     if (w.status != 0) {
         fprintf(stderr, "service start: %s\n", w.message);
         return -1;
     }
-    gr_db_service_migrate(n->svc, GR_DB_HOST_ID, gr_scheduler_migrations, on_svc, &m);
-    run_until(flag_set, &m.done, 20000);
+    gr_db_service_migrate(n->svc, GR_DB_HOST_ID, gr_scheduler_migrations, gr_test_on_status, &m);
+    gr_test_run_until(&H.loop, &m.done, 20000);
     if (m.status != 0) {
         fprintf(stderr, "host migrations: %s\n", m.message);
         return -1;
@@ -140,20 +100,20 @@ static void node_stop(node_t *n)
     if (!n->sh || n->stopped)
         return;
     gr_scheduler_host_stop(n->sh, on_sched_stopped, n);
-    CHECK(run_until(flag_set, &n->stopped, 20000));
+    CHECK(gr_test_run_until(&H.loop, &n->stopped, 20000));
 }
 
 static void node_close(node_t *n)
 {
-    svc_wait_t w = {0};
+    gr_test_status_t w = {0};
     node_stop(n);
     if (n->sh)
         gr_scheduler_host_free(n->sh);
     n->sh = NULL;
     run_for(5);
     if (n->svc) {
-        gr_db_service_stop(n->svc, on_svc, &w);
-        run_until(flag_set, &w.done, 20000);
+        gr_db_service_stop(n->svc, gr_test_on_status, &w);
+        gr_test_run_until(&H.loop, &w.done, 20000);
         gr_db_service_free(n->svc);
         run_for(5);
     }
@@ -304,22 +264,6 @@ static char *describe_field(gr_scheduler_host_t *sh, const char *id, const char 
     }
     json_object_put(arr);
     return out ? out : gr_xstrdup("(no such task)");
-}
-
-/* Parses "YYYY-MM-DDTHH:MM:SS.mmmZ" into ms since the epoch; -1 when malformed. */
-static int64_t parse_iso(const char *s)
-{
-    struct tm tm = {0};
-    int ms = 0;
-    char z = 0;
-    if (strlen(s) != 24 ||
-        sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d.%3d%c", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-               &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms, &z) != 8 ||
-        z != 'Z')
-        return -1;
-    tm.tm_year -= 1900;
-    tm.tm_mon -= 1;
-    return (int64_t)timegm(&tm) * 1000 + ms;
 }
 
 typedef struct describe_wait {
@@ -517,7 +461,7 @@ TEST(a_dead_holders_lease_runs_out_and_another_host_takes_over)
      * more, as if it had died holding the lease. */
     gr_scheduler_host_set_stop_timeout(a.sh, 1);
     gr_scheduler_host_stop(a.sh, on_sched_stopped, &a);
-    REQUIRE(run_until(flag_set, &a.stopped, 5000));
+    REQUIRE(gr_test_run_until(&H.loop, &a.stopped, 5000));
     uint64_t died = gr_now_ms();
     char *left = row("t.orphan", "ceil(extract(epoch FROM lease_until - now()) * 1000)::bigint");
     REQUIRE(left != NULL);
@@ -595,7 +539,7 @@ TEST(status_survives_a_restart)
     char *gstart = describe_field(b.sh, "t.gkeeper", "lastStart");
     /* The stored global start is the server's clock at the claim, a moment
      * before the run began on this host's clock. */
-    int64_t g_then = parse_iso(global_start), g_now = parse_iso(gstart);
+    int64_t g_then = gr_test_iso_ms(global_start), g_now = gr_test_iso_ms(gstart);
     CHECK(g_then > 0 && g_now > 0);
     CHECK(g_now - g_then < 1000 && g_then - g_now < 1000);
     CHECK(local.runs_by[1] == 0 && global.runs_by[1] == 0);
@@ -714,7 +658,7 @@ TEST(a_claim_won_while_stopping_is_given_back)
     CHECK(!b.stopped); /* waiting for the claim's answer */
     PQclear(PQexec(lock, "COMMIT"));
     PQfinish(lock);
-    CHECK(run_until(flag_set, &b.stopped, 5000));
+    CHECK(gr_test_run_until(&H.loop, &b.stopped, 5000));
     CHECK(p.runs == 1);
     check_row("t.stall", "lease_owner", "NULL");
     check_row("t.stall", "last_owner", "host-a:1:aaaa");
