@@ -49,24 +49,30 @@ static int fx_work_submit(gr_context_t *ctx, gr_work_fn work, gr_work_done_fn do
     return gr_work_pool_submit(fx->pool, work, done, ud, err);
 }
 
+typedef struct wait {
+    const int *count;
+    int want;
+    uint64_t deadline;
+} wait_t;
+
 static void on_guard(uv_timer_t *t)
 {
-    (void)t;
+    wait_t *w = t->data;
+    if (*w->count >= w->want || gr_now_ms() >= w->deadline)
+        uv_stop(t->loop);
 }
 
-/* Runs the loop until *count reaches want or timeout_ms passes. */
+/* Runs the loop until *count reaches want or timeout_ms passes (checked
+ * every millisecond, so a callback that sets it from a timer is seen at
+ * once). */
 static int run_until(fx_t *fx, const int *count, int want, uint64_t timeout_ms)
 {
-    uint64_t end = gr_now_ms() + timeout_ms;
-    while (*count < want) {
-        uint64_t now = gr_now_ms();
-        if (now >= end)
-            return 0;
-        uv_timer_start(&fx->guard, on_guard, end - now, 0);
-        uv_run(&fx->loop, UV_RUN_ONCE);
-    }
+    wait_t w = {count, want, gr_now_ms() + timeout_ms};
+    fx->guard.data = &w;
+    uv_timer_start(&fx->guard, on_guard, 1, 1);
+    uv_run(&fx->loop, UV_RUN_DEFAULT);
     uv_timer_stop(&fx->guard);
-    return 1;
+    return *count >= want;
 }
 
 static void fx_setup(fx_t *fx)
@@ -157,6 +163,7 @@ typedef struct stuck {
     cc_fetch_done_fn done;
     void *user_data;
     uint64_t timeout_ms; /* what the runner passed */
+    int fetches;
     int cancels;
 } stuck_t;
 
@@ -166,6 +173,7 @@ static void stuck_fetch(cc_source_t *src, uint64_t timeout_ms, cc_fetch_done_fn 
     st->done = done;
     st->user_data = ud;
     st->timeout_ms = timeout_ms;
+    st->fetches++;
 }
 
 static void stuck_answer(void *arg)
@@ -534,7 +542,7 @@ TEST(a_run_cancelled_before_its_fetch_does_not_fetch)
     CHECK(trigger(&fx));
     CHECK(run_until(&fx, &o.freed, 1, 5000));
     stuck_t *st = o.source.state;
-    CHECK(st->timeout_ms == 0); /* never fetched */
+    CHECK(st->fetches == 0);
     CHECK(o.failed == 1 && o.failed_status == GR_ERR_CANCELED);
     CHECK_STR(o.failed_message, CC_SYNC_CANCELLED);
     owner_free(&o);
@@ -550,10 +558,7 @@ TEST(stop_cancels_the_run_and_refuses_the_next)
     REQUIRE(owner_init(&o, &fx, 1, &schedule));
     CHECK(trigger(&fx));
     stuck_t *st = o.source.state;
-    /* Until the fetch is under way. */
-    for (int i = 0; i < 100 && !st->done; i++)
-        uv_run(&fx.loop, UV_RUN_ONCE);
-    REQUIRE(st->done != NULL);
+    REQUIRE(run_until(&fx, &st->fetches, 1, 5000));
     CHECK(o.sync.run != NULL);
     cc_sync_stop(&o.sync);
     CHECK(st->cancels == 1);
@@ -563,13 +568,10 @@ TEST(stop_cancels_the_run_and_refuses_the_next)
     /* A later start is refused without a run. */
     CHECK(trigger(&fx));
     int started = o.started;
-    char *status = NULL, *error = NULL;
-    for (int i = 0; i < 100 && !(error && strcmp(error, "shutting down") == 0); i++) {
-        free(status);
-        free(error);
-        uv_run(&fx.loop, UV_RUN_ONCE);
-        task_outcome(&fx, &status, &error);
-    }
+    int never = 0;
+    run_until(&fx, &never, 1, 300);
+    char *status, *error;
+    task_outcome(&fx, &status, &error);
     CHECK_STR(error, "shutting down");
     CHECK(o.started == started);
     free(status);
