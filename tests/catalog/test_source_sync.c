@@ -3,11 +3,10 @@
  * way (source_config.c).
  *
  * The runner runs on a real loop with the host's real scheduler (tasks
- * triggered, timed out, their outcome read back from describe()) and a
- * real thread pool; the owner is a small stand-in that records what its
+ * triggered, timed out, their outcome read back from describe()) and
+ * libuv's thread pool; the owner is a small stand-in that records what its
  * hooks saw.  Sources: the real directory source over a temporary
  * directory, and a source whose fetch only ends when it is cancelled. */
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,41 +23,39 @@
 #include "test.h"
 #include "work.h"
 
-/* ---- the fixture: a loop, a log, the scheduler, a thread pool ------------------------------- */
+/* ---- the fixture: a loop, a log, the scheduler
+ * --------------------------------------------------- */
 
 typedef struct fx {
     uv_loop_t loop;
-    uv_timer_t guard;
+    uv_timer_t guard; /* polls what run_until waits for */
+    const int *wait_count;
+    int wait_want;
+    uint64_t wait_deadline;
     uv_timer_t delay; /* holds back the previous status when a test asks */
     uv_thread_t loop_thread;
     FILE *log_file;
     gr_log_t *log;
     gr_scheduler_host_t *host;
     gr_scheduler_t *sched;
-    gr_work_pool_t *pool;
     gr_host_api_t api;
     gr_context_t ctx;
     char dir[64];
     int stopped;
 } fx_t;
 
+/* The host's table sends work to the host's pool; this context has no
+ * host, so its work goes straight to libuv's thread pool. */
 static int fx_work_submit(gr_context_t *ctx, gr_work_fn work, gr_work_done_fn done, void *ud,
                           gr_error_t *err)
 {
-    fx_t *fx = (fx_t *)((char *)ctx - offsetof(fx_t, ctx));
-    return gr_work_pool_submit(fx->pool, work, done, ud, err);
+    return gr_work_queue(ctx->loop, work, done, ud, err);
 }
-
-typedef struct wait {
-    const int *count;
-    int want;
-    uint64_t deadline;
-} wait_t;
 
 static void on_guard(uv_timer_t *t)
 {
-    wait_t *w = t->data;
-    if (*w->count >= w->want || gr_now_ms() >= w->deadline)
+    fx_t *fx = t->data;
+    if (*fx->wait_count >= fx->wait_want || gr_now_ms() >= fx->wait_deadline)
         uv_stop(t->loop);
 }
 
@@ -67,8 +64,10 @@ static void on_guard(uv_timer_t *t)
  * once). */
 static int run_until(fx_t *fx, const int *count, int want, uint64_t timeout_ms)
 {
-    wait_t w = {count, want, gr_now_ms() + timeout_ms};
-    fx->guard.data = &w;
+    fx->wait_count = count;
+    fx->wait_want = want;
+    fx->wait_deadline = gr_now_ms() + timeout_ms;
+    fx->guard.data = fx;
     uv_timer_start(&fx->guard, on_guard, 1, 1);
     uv_run(&fx->loop, UV_RUN_DEFAULT);
     uv_timer_stop(&fx->guard);
@@ -87,7 +86,6 @@ static void fx_setup(fx_t *fx)
     fx->host = gr_scheduler_host_new(&fx->loop, fx->log, NULL);
     fx->sched = gr_scheduler_host_plugin(fx->host, "test");
     gr_scheduler_host_start(fx->host);
-    fx->pool = gr_work_pool_new(&fx->loop);
     fx->api = gr__host_api;
     fx->api.work_submit = fx_work_submit;
     snprintf(fx->dir, sizeof fx->dir, "/tmp/gr-source-sync-XXXXXX");
@@ -112,9 +110,6 @@ static void fx_teardown(fx_t *fx)
     gr_scheduler_host_stop(fx->host, on_stopped, fx);
     CHECK(run_until(fx, &fx->stopped, 1, 5000));
     gr_scheduler_host_free(fx->host);
-    gr_work_pool_cancel_all(fx->pool, NULL, NULL);
-    uv_run(&fx->loop, UV_RUN_NOWAIT);
-    gr_work_pool_free(fx->pool);
     uv_close((uv_handle_t *)&fx->guard, NULL);
     uv_close((uv_handle_t *)&fx->delay, NULL);
     uv_run(&fx->loop, UV_RUN_DEFAULT);
@@ -207,8 +202,7 @@ static const cc_source_ops_t stuck_ops = {
     .describe = stuck_describe,
 };
 
-/* ---- the owner: records what its hooks saw ------------------------------------------------------
- */
+/* ---- the owner: records what its hooks saw --------------------------------------------------- */
 
 typedef struct owner {
     fx_t *fx;
@@ -397,19 +391,63 @@ static int trigger(fx_t *fx)
     return gr_scheduler_trigger(fx->sched, "sync", &err) == 0;
 }
 
-/* ---- runs
- * ---------------------------------------------------------------------------------------- */
+/* A fixture and its owner, with the directory source over fx->dir or
+ * (stuck) the source that waits for its cancellation. */
+static int start(fx_t *fx, owner_t *o, int stuck, gr_schedule_t schedule)
+{
+    fx_setup(fx);
+    return (stuck || fx->dir[0]) && owner_init(o, fx, stuck, &schedule);
+}
+
+static void finish(fx_t *fx, owner_t *o)
+{
+    owner_free(o);
+    fx_teardown(fx);
+}
+
+/* Triggers the task and waits for the run it starts to be freed. */
+static int run_one(fx_t *fx, owner_t *o)
+{
+    return trigger(fx) && run_until(fx, &o->freed, o->freed + 1, 5000);
+}
+
+/* The owner saw one failed run, with this status and message, and its
+ * status document kept last_success (NULL: has none). */
+static void check_failed(const owner_t *o, int status, const char *message,
+                         const char *last_success)
+{
+    CHECK(o->failed == 1 && o->failed_status == status);
+    CHECK_STR(o->failed_message, message);
+    CHECK_STR(doc_string(o->doc, "status"), "failed");
+    if (last_success)
+        CHECK_STR(doc_string(o->doc, "lastSuccess"), last_success);
+    else
+        CHECK(doc_string(o->doc, "lastSuccess") == NULL);
+}
+
+/* The scheduler recorded this outcome of the last run (error NULL: none). */
+static void check_task(fx_t *fx, const char *status, const char *error)
+{
+    char *got_status, *got_error;
+    task_outcome(fx, &got_status, &got_error);
+    CHECK_STR(got_status, status);
+    if (error)
+        CHECK_STR(got_error, error);
+    else
+        CHECK(got_error == NULL);
+    free(got_status);
+    free(got_error);
+}
+
+/* ---- runs ------------------------------------------------------------------------------------ */
 
 TEST(a_run_reads_the_fetched_directory_on_the_pool)
 {
     fx_t fx;
-    fx_setup(&fx);
     owner_t o;
-    gr_schedule_t schedule = {.timeout_ms = 10000};
-    REQUIRE(fx.dir[0] && owner_init(&o, &fx, 0, &schedule));
+    REQUIRE(start(&fx, &o, 0, (gr_schedule_t){.timeout_ms = 10000}));
     CHECK(o.sync.last_start_wall_ms == -1);
-    CHECK(trigger(&fx));
-    CHECK(run_until(&fx, &o.freed, 1, 5000));
+    CHECK(run_one(&fx, &o));
 
     CHECK(o.started == 1 && o.loads == 1 && o.works == 1 && o.worked == 1 && o.failed == 0);
     CHECK(o.work_off_loop);
@@ -444,118 +482,78 @@ TEST(a_run_reads_the_fetched_directory_on_the_pool)
         i++;
     }
 
-    char *status, *error;
-    task_outcome(&fx, &status, &error);
-    CHECK_STR(status, "succeeded");
-    CHECK(error == NULL);
-    free(status);
-    free(error);
-    owner_free(&o);
-    fx_teardown(&fx);
+    check_task(&fx, "succeeded", NULL);
+    finish(&fx, &o);
 }
 
 TEST(a_failed_run_keeps_the_previous_last_success)
 {
     fx_t fx;
-    fx_setup(&fx);
     owner_t o;
-    gr_schedule_t schedule = {.timeout_ms = 10000};
-    REQUIRE(fx.dir[0] && owner_init(&o, &fx, 0, &schedule));
+    REQUIRE(start(&fx, &o, 0, (gr_schedule_t){.timeout_ms = 10000}));
     o.previous_json = "{\"status\": \"succeeded\", \"lastSuccess\": \"2024-05-01T12:00:00.000Z\"}";
     o.fail_in_worked = 1;
-    CHECK(trigger(&fx));
-    CHECK(run_until(&fx, &o.freed, 1, 5000));
+    CHECK(run_one(&fx, &o));
 
-    CHECK(o.worked == 1 && o.failed == 1);
-    CHECK(o.failed_status == GR_ERR_INVALID);
-    CHECK_STR(o.failed_message, "teams/a.yaml:3:1: not an entity");
-    CHECK_STR(doc_string(o.doc, "status"), "failed");
-    CHECK_STR(doc_string(o.doc, "lastSuccess"), "2024-05-01T12:00:00.000Z");
-    char *status, *error;
-    task_outcome(&fx, &status, &error);
-    CHECK_STR(status, "failed");
-    CHECK_STR(error, "teams/a.yaml:3:1: not an entity");
-    free(status);
-    free(error);
-    owner_free(&o);
-    fx_teardown(&fx);
+    CHECK(o.worked == 1);
+    check_failed(&o, GR_ERR_INVALID, "teams/a.yaml:3:1: not an entity", "2024-05-01T12:00:00.000Z");
+    check_task(&fx, "failed", "teams/a.yaml:3:1: not an entity");
+    finish(&fx, &o);
 }
 
 TEST(an_unreadable_previous_status_is_logged_and_the_run_goes_on)
 {
     fx_t fx;
-    fx_setup(&fx);
     owner_t o;
-    gr_schedule_t schedule = {.timeout_ms = 10000};
-    REQUIRE(fx.dir[0] && owner_init(&o, &fx, 0, &schedule));
+    REQUIRE(start(&fx, &o, 0, (gr_schedule_t){.timeout_ms = 10000}));
     o.previous_error = "the database is not reachable";
-    CHECK(trigger(&fx));
-    CHECK(run_until(&fx, &o.freed, 1, 5000));
+    CHECK(run_one(&fx, &o));
     CHECK(o.worked == 1 && o.failed == 0);
     CHECK_STR(doc_string(o.doc, "status"), "succeeded");
     char *log = fx_log_text(&fx);
     CHECK_CONTAINS(log, "owner x: previous sync status unreadable: the database is not reachable");
     free(log);
-    owner_free(&o);
-    fx_teardown(&fx);
+    finish(&fx, &o);
 }
 
 TEST(a_timeout_cancels_the_fetch)
 {
     fx_t fx;
-    fx_setup(&fx);
     owner_t o;
-    gr_schedule_t schedule = {.timeout_ms = 100};
-    REQUIRE(owner_init(&o, &fx, 1, &schedule));
+    REQUIRE(start(&fx, &o, 1, (gr_schedule_t){.timeout_ms = 100}));
     o.previous_json = "{\"lastSuccess\": \"2024-05-01T12:00:00.000Z\"}";
-    CHECK(trigger(&fx));
-    CHECK(run_until(&fx, &o.freed, 1, 5000));
+    CHECK(run_one(&fx, &o));
     stuck_t *st = o.source.state;
     /* The fetch had the schedule's timeout, and was told to stop once the
      * scheduler marked the run cancelled. */
     CHECK(st->timeout_ms == 100);
     CHECK(st->cancels == 1);
-    CHECK(o.works == 0 && o.worked == 0 && o.failed == 1);
-    CHECK(o.failed_status == GR_ERR_CANCELED);
-    CHECK_STR(o.failed_message, "source stuck: the fetch was stopped");
-    CHECK_STR(doc_string(o.doc, "status"), "failed");
-    CHECK_STR(doc_string(o.doc, "lastSuccess"), "2024-05-01T12:00:00.000Z");
-    char *status, *error;
-    task_outcome(&fx, &status, &error);
-    CHECK_STR(status, "timed out");
-    CHECK_STR(error, "source stuck: the fetch was stopped");
-    free(status);
-    free(error);
-    owner_free(&o);
-    fx_teardown(&fx);
+    CHECK(o.works == 0 && o.worked == 0);
+    check_failed(&o, GR_ERR_CANCELED, "source stuck: the fetch was stopped",
+                 "2024-05-01T12:00:00.000Z");
+    check_task(&fx, "timed out", "source stuck: the fetch was stopped");
+    finish(&fx, &o);
 }
 
 TEST(a_run_cancelled_before_its_fetch_does_not_fetch)
 {
     fx_t fx;
-    fx_setup(&fx);
     owner_t o;
-    gr_schedule_t schedule = {.timeout_ms = 100};
-    REQUIRE(owner_init(&o, &fx, 1, &schedule));
+    REQUIRE(start(&fx, &o, 1, (gr_schedule_t){.timeout_ms = 100}));
     /* The previous status arrives after the timeout and a watch tick. */
     o.previous_delay_ms = 600;
-    CHECK(trigger(&fx));
-    CHECK(run_until(&fx, &o.freed, 1, 5000));
+    CHECK(run_one(&fx, &o));
     stuck_t *st = o.source.state;
     CHECK(st->fetches == 0);
-    CHECK(o.failed == 1 && o.failed_status == GR_ERR_CANCELED);
-    CHECK_STR(o.failed_message, CC_SYNC_CANCELLED);
-    owner_free(&o);
-    fx_teardown(&fx);
+    check_failed(&o, GR_ERR_CANCELED, CC_SYNC_CANCELLED, NULL);
+    finish(&fx, &o);
 }
 
 TEST(stop_cancels_the_run_and_refuses_the_next)
 {
     fx_t fx;
-    fx_setup(&fx);
     owner_t o;
-    gr_schedule_t schedule = {.timeout_ms = 10000};
-    REQUIRE(owner_init(&o, &fx, 1, &schedule));
+    REQUIRE(start(&fx, &o, 1, (gr_schedule_t){.timeout_ms = 10000}));
     CHECK(trigger(&fx));
     stuck_t *st = o.source.state;
     REQUIRE(run_until(&fx, &st->fetches, 1, 5000));
@@ -563,31 +561,26 @@ TEST(stop_cancels_the_run_and_refuses_the_next)
     cc_sync_stop(&o.sync);
     CHECK(st->cancels == 1);
     CHECK(run_until(&fx, &o.freed, 1, 5000));
-    CHECK(o.failed == 1 && o.failed_status == GR_ERR_CANCELED);
+    check_failed(&o, GR_ERR_CANCELED, "source stuck: the fetch was stopped", NULL);
 
     /* A later start is refused without a run. */
     CHECK(trigger(&fx));
     int started = o.started;
     int never = 0;
     run_until(&fx, &never, 1, 300);
-    char *status, *error;
-    task_outcome(&fx, &status, &error);
-    CHECK_STR(error, "shutting down");
+    check_task(&fx, "failed", "shutting down");
     CHECK(o.started == started);
-    free(status);
-    free(error);
-    owner_free(&o);
-    fx_teardown(&fx);
+    finish(&fx, &o);
 }
 
 TEST(the_live_fields_say_when_the_next_run_is_due)
 {
     fx_t fx;
-    fx_setup(&fx);
     owner_t o;
-    gr_schedule_t schedule = {
-        .frequency_ms = 3600 * 1000, .timeout_ms = 10000, .initial_delay_ms = 600 * 1000};
-    REQUIRE(fx.dir[0] && owner_init(&o, &fx, 0, &schedule));
+    REQUIRE(start(&fx, &o, 0,
+                  (gr_schedule_t){.frequency_ms = 3600 * 1000,
+                                  .timeout_ms = 10000,
+                                  .initial_delay_ms = 600 * 1000}));
 
     /* Before the first run: the initial delay after scheduling. */
     struct json_object *doc = json_object_new_object();
@@ -609,20 +602,17 @@ TEST(the_live_fields_say_when_the_next_run_is_due)
     json_object_put(doc);
 
     /* After a run: a frequency after its start. */
-    CHECK(trigger(&fx));
-    CHECK(run_until(&fx, &o.freed, 1, 5000));
+    CHECK(run_one(&fx, &o));
     doc = json_object_new_object();
     cc_sync_status_live(&o.sync, doc);
     char *due = cc_iso_time(o.sync.last_start_wall_ms + 3600 * 1000);
     CHECK_STR(doc_string(doc, "nextRunAt"), due);
     free(due);
     json_object_put(doc);
-    owner_free(&o);
-    fx_teardown(&fx);
+    finish(&fx, &o);
 }
 
-/* ---- config -------------------------------------------------------------------------------------
- */
+/* ---- config ---------------------------------------------------------------------------------- */
 
 static gr_config_doc_t *parse(const char *yaml)
 {
