@@ -23,8 +23,7 @@
 #include "test.h"
 #include "work.h"
 
-/* ---- the fixture: a loop, a log, the scheduler
- * --------------------------------------------------- */
+/* ---- the fixture: a loop, a log, the scheduler ----------------------------------------------- */
 
 typedef struct fx {
     uv_loop_t loop;
