@@ -10,9 +10,7 @@
  * any step ends the run with a failed status that keeps the previous
  * lastSuccess; file-level problems do not fail the run, they are listed in
  * the status. */
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "central_config.h"
 

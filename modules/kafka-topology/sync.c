@@ -12,7 +12,6 @@
  * model served stays the previous one; problems in files do not fail the
  * run, they are stored with the model and listed in the status. */
 #include <stdlib.h>
-#include <string.h>
 
 #include "kafka_plugin.h"
 
