@@ -12,8 +12,10 @@
  *                        files, mapping rules for files that are not
  *                        entities (mapping.c), validation with positions,
  *                        one winner per entity ref;
- *   sync (sync.c)        hands the entities to the catalog as one full
- *                        mutation and records the sync status;
+ *   sync (sync.c)        the provider's steps of the shared sync runner
+ *                        (source_sync.h): hands the entities to the
+ *                        catalog as one full mutation and records the
+ *                        sync status;
  *   routes (routes.c)    /api/central-config/last-sync, /status, /refresh.
  *
  * The first half of this header is pure (mapping, scan: no host
@@ -33,6 +35,7 @@
 #include "catalog_model.h"
 #include "catalog_provider.h"
 #include "config_source.h"
+#include "source_sync.h"
 #include "util.h"
 
 /* ---- mapping rules (mapping.c) ------------------------------------------------- */
@@ -142,16 +145,11 @@ struct cc_provider {
     char *name;    /* "central-config:<id>", the catalog's provider name */
     char *task_id; /* "central-config-<id>" */
     cc_source_t source;
+    cc_sync_t sync;         /* the source's syncs: schedule, run in progress */
     cc_scan_options_t scan; /* root and location_prefix are set per run */
     cc_selection_t select;  /* the files the scan reads, for the source */
-    gr_schedule_t schedule;
     catalog_provider_t *catalog;
     struct cc_provider *next;
-
-    /* The run in progress, if any. */
-    struct cc_run *run;
-    int64_t last_start_wall_ms; /* -1 before the first run on this host */
-    uint64_t started_mono_ms;   /* when this host scheduled the provider */
 };
 
 struct cc_module {
@@ -159,8 +157,7 @@ struct cc_module {
     const catalog_provider_api_t *catalog;
     cc_provider_t *providers; /* sorted by id */
     size_t nproviders;
-    int refs; /* runs and requests in flight, plus one until shutdown */
-    int stopping;
+    int refs;                 /* runs and requests in flight, plus one until shutdown */
     gr_metric_t *syncs_total; /* labels: provider, result */
     gr_metric_t *sync_seconds;
     gr_metric_t *sync_errors; /* gauge, label: provider */
@@ -171,10 +168,8 @@ void cc_module_unref(cc_module_t *m);
 
 cc_provider_t *cc_provider_find(cc_module_t *m, const char *id);
 
-/* sync.c: the scheduler's task function (user_data is the provider). */
-void cc_sync_task(gr_task_t *task, void *user_data);
-/* Stops the provider's run in progress (shutdown). */
-void cc_sync_cancel(cc_provider_t *p);
+/* sync.c: what a provider's runs do (the runner's owner is the provider). */
+extern const cc_sync_ops_t cc_provider_sync_ops;
 
 /* routes.c */
 int cc_routes_add(cc_module_t *m, gr_router_t *router, gr_error_t *err);

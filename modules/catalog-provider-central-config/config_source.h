@@ -11,19 +11,23 @@
  *                         the files it reads from a GitHub repository,
  *                         fetched through the host's GitHub client
  *                         (github; github_mirror.c keeps it on disk);
- *   config (source.c)     the schema of a `source:` section and the code
- *                         that builds a source from it, so every module
+ *   config (source.c,     the schema of a `source:` section and the code
+ *   source_config.c)      that builds a source from it, so every module
  *                         takes the same shape: {type: directory|git|github,
- *                         path, url, branch, repo};
+ *                         path, url, branch, repo}; and the keys that go
+ *                         with it: include/exclude globs, schedule;
+ *   syncs (source_sync.c, a source synced on a schedule: the run from the
+ *   source_sync.h)        scheduler's start through the fetch to the
+ *                         owner's work on the thread pool and its status;
  *   files (files.c,       walking the directory in sorted order, reading a
  *   glob.c)               file with a size limit, and the include/exclude
  *                         globs.  These are pure: no host calls, safe on
  *                         worker threads.
  *
  * A module embeds a cc_source_t, fills it with cc_source_init() from its
- * config node, calls ops->fetch() at the start of each sync and reads the
- * directory it is handed (on the thread pool), and cc_source_free() at the
- * end. */
+ * config node, and a cc_sync_t (source_sync.h) that fetches the source at
+ * the start of each sync and hands the module the directory to read (on
+ * the thread pool); cc_source_free() at the end. */
 #ifndef CONFIG_SOURCE_H
 #define CONFIG_SOURCE_H
 
@@ -255,6 +259,27 @@ int cc_source_init(cc_source_t *src, gr_context_t *ctx, const gr_config_t *node,
 
 /* Releases the source (no fetch may be running). */
 void cc_source_free(cc_source_t *src);
+
+/* ---- the keys that go with a source (source_config.c) ------------------------------------ */
+
+/* The keys of a `schedule:` section, for a module's config schema:
+ *     {.key = "schedule", .type = GR_CONFIG_OBJECT, .fields = cc_schedule_fields} */
+extern const gr_config_field_t cc_schedule_fields[];
+
+/* Appends to out a glob or each glob of a list (node is a string or a list
+ * of strings); anything else is an error naming its config position. */
+int cc_config_globs(const gr_config_t *node, gr_strvec_t *out, gr_error_t *err);
+
+/* Reads section's include (default_include when it has none) and exclude
+ * globs into select. */
+int cc_selection_config(const gr_config_t *section, const char *default_include,
+                        cc_selection_t *select, gr_error_t *err);
+
+/* Reads section's `schedule:` into out, every 30 minutes with a timeout of
+ * 5 minutes unless it says otherwise. */
+int cc_schedule_config(const gr_config_t *section, gr_schedule_t *out, gr_error_t *err);
+
+/* ---- helpers ------------------------------------------------------------------------------ */
 
 /* A URL with any "user:password@" replaced by "***@" (new string), for logs
  * and status documents. */

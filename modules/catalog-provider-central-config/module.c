@@ -13,8 +13,6 @@
 #define DEFAULT_INCLUDE "**/*.{yaml,yml,json}"
 #define DEFAULT_MAX_FILE_BYTES "4194304"
 
-static const char *const scopes[] = {"local", "global", NULL};
-
 static const gr_config_field_t mapping_fields[] = {
     {.key = "include",
      .type = GR_CONFIG_ANY,
@@ -33,14 +31,6 @@ static const gr_config_field_t mapping_fields[] = {
 static const gr_config_field_t mapping_item[] = {
     {.key = "", .type = GR_CONFIG_OBJECT, .fields = mapping_fields}, {0}};
 
-static const gr_config_field_t schedule_fields[] = {
-    {.key = "frequency", .type = GR_CONFIG_ANY, .description = "default {minutes: 30}"},
-    {.key = "timeout", .type = GR_CONFIG_DURATION, .description = "default {minutes: 5}"},
-    {.key = "initialDelay", .type = GR_CONFIG_DURATION},
-    {.key = "scope", .type = GR_CONFIG_STRING, .enum_values = scopes},
-    {.key = "jitter", .type = GR_CONFIG_NUMBER},
-    {0}};
-
 static const gr_config_field_t provider_fields[] = {
     {.key = "source",
      .type = GR_CONFIG_OBJECT,
@@ -51,7 +41,7 @@ static const gr_config_field_t provider_fields[] = {
      .description = "a glob or a list of globs of entity files (default " DEFAULT_INCLUDE ")"},
     {.key = "exclude", .type = GR_CONFIG_ANY, .description = "globs of files to skip"},
     {.key = "mappings", .type = GR_CONFIG_ARRAY, .items = mapping_item},
-    {.key = "schedule", .type = GR_CONFIG_OBJECT, .fields = schedule_fields},
+    {.key = "schedule", .type = GR_CONFIG_OBJECT, .fields = cc_schedule_fields},
     {.key = "maxFileBytes", .type = GR_CONFIG_INT, .default_value = DEFAULT_MAX_FILE_BYTES},
     {0}};
 
@@ -74,6 +64,7 @@ void cc_module_unref(cc_module_t *m)
         return;
     for (cc_provider_t *p = m->providers, *next; p; p = next) {
         next = p->next;
+        cc_sync_free(&p->sync);
         cc_source_free(&p->source);
         cc_selection_free(&p->select);
         cc_scan_options_free(&p->scan);
@@ -91,29 +82,6 @@ cc_provider_t *cc_provider_find(cc_module_t *m, const char *id)
         if (strcmp(p->id, id) == 0)
             return p;
     return NULL;
-}
-
-/* A glob or a list of globs. */
-static int read_globs(const gr_config_t *node, gr_strvec_t *out, gr_error_t *err)
-{
-    char where[256];
-    if (gr_config_kind(node) == GR_CONFIG_STRING) {
-        gr_strvec_push(out, gr_config_string(node, NULL, ""));
-        return 0;
-    }
-    if (gr_config_kind(node) == GR_CONFIG_ARRAY) {
-        for (size_t i = 0; i < gr_config_size(node); i++) {
-            const gr_config_t *item = gr_config_at(node, i);
-            if (gr_config_kind(item) != GR_CONFIG_STRING) {
-                gr_config_where(item, where, sizeof where);
-                return gr_error_set(err, GR_ERR_INVALID, "%s: a glob must be a string", where);
-            }
-            gr_strvec_push(out, gr_config_string(item, NULL, ""));
-        }
-        return 0;
-    }
-    gr_config_where(node, where, sizeof where);
-    return gr_error_set(err, GR_ERR_INVALID, "%s: expected a glob or a list of globs", where);
 }
 
 /* The config tree as JSON, for a mapping's entity template. */
@@ -164,7 +132,9 @@ static int provider_new(cc_module_t *m, const char *id, const gr_config_t *node,
     p->id = gr_xstrdup(id);
     p->name = gr_xasprintf("central-config:%s", id);
     p->task_id = gr_xasprintf("central-config-%s", id);
-    p->last_start_wall_ms = -1;
+    char *log_prefix = gr_xasprintf("provider %s: ", id);
+    cc_sync_init(&p->sync, &cc_provider_sync_ops, p, m->ctx, &p->source, log_prefix);
+    free(log_prefix);
     /* Sorted by id, so status lists and logs read in a stable order. */
     cc_provider_t **at = &m->providers;
     while (*at && strcmp((*at)->id, id) < 0)
@@ -182,21 +152,20 @@ static int provider_new(cc_module_t *m, const char *id, const gr_config_t *node,
     if (rc != 0)
         return rc;
 
-    const gr_config_t *include = gr_config_get(node, "include");
-    if (include)
-        rc = read_globs(include, &p->scan.include, err);
-    else
-        gr_strvec_push(&p->scan.include, DEFAULT_INCLUDE);
-    const gr_config_t *exclude = gr_config_get(node, "exclude");
-    if (rc == 0 && exclude)
-        rc = read_globs(exclude, &p->scan.exclude, err);
+    /* The scan's own globs; the selection the source mirrors adds the
+     * mappings' below. */
+    rc = cc_selection_config(node, DEFAULT_INCLUDE, &p->select, err);
+    for (size_t i = 0; i < p->select.include.len; i++)
+        gr_strvec_push(&p->scan.include, p->select.include.items[i]);
+    for (size_t i = 0; i < p->select.exclude.len; i++)
+        gr_strvec_push(&p->scan.exclude, p->select.exclude.items[i]);
     const gr_config_t *mappings = gr_config_get(node, "mappings");
     size_t nmappings = gr_config_size(mappings);
     p->scan.mappings = gr_xcalloc(nmappings + 1, sizeof *p->scan.mappings);
     for (size_t i = 0; rc == 0 && i < nmappings; i++) {
         const gr_config_t *mn = gr_config_at(mappings, i);
         cc_mapping_t *mp = &p->scan.mappings[p->scan.nmappings++];
-        rc = read_globs(gr_config_get(mn, "include"), &mp->include, err);
+        rc = cc_config_globs(gr_config_get(mn, "include"), &mp->include, err);
         const char *items = gr_config_string(mn, "items", NULL);
         mp->items = items ? gr_xstrdup(items) : NULL;
         mp->entity = config_to_json(gr_config_get(mn, "entity"));
@@ -205,17 +174,11 @@ static int provider_new(cc_module_t *m, const char *id, const gr_config_t *node,
     if (rc != 0)
         return rc;
     /* What a github source mirrors: the files the scan reads. */
-    for (size_t i = 0; i < p->scan.include.len; i++)
-        gr_strvec_push(&p->select.include, p->scan.include.items[i]);
     for (size_t k = 0; k < p->scan.nmappings; k++)
         for (size_t i = 0; i < p->scan.mappings[k].include.len; i++)
             gr_strvec_push(&p->select.include, p->scan.mappings[k].include.items[i]);
-    for (size_t i = 0; i < p->scan.exclude.len; i++)
-        gr_strvec_push(&p->select.exclude, p->scan.exclude.items[i]);
     p->select.max_file_bytes = p->scan.max_file_bytes;
-
-    p->schedule = (gr_schedule_t){.frequency_ms = 30 * 60 * 1000, .timeout_ms = 5 * 60 * 1000};
-    return gr_config_schedule(node, "schedule", &p->schedule, err);
+    return cc_schedule_config(node, &p->sync.schedule, err);
 }
 
 static int cc_init(gr_context_t *ctx, gr_error_t *err)
@@ -269,27 +232,9 @@ static int cc_init(gr_context_t *ctx, gr_error_t *err)
     /* Last, as a task cannot be removed: a failure here leaves the module
      * state alive for the tasks already added. */
     for (cc_provider_t *p = m->providers; p; p = p->next) {
-        if (p->schedule.scope == GR_TASK_GLOBAL) {
-            gr_error_t serr = {0};
-            if (gr_scheduler_add(ctx->scheduler, p->task_id, &p->schedule, cc_sync_task, p,
-                                 &serr) == 0)
-                goto scheduled;
-            if (serr.code != GR_ERR_UNSUPPORTED)
-                return gr_error_set(err, serr.code, "%s", serr.message);
-            /* The host cannot hold a cluster-wide lease yet: run on every host. */
-            gr_log_warn(ctx->log,
-                        "provider %s: scope global is not available on this host; "
-                        "syncing with scope local",
-                        p->id);
-            p->schedule.scope = GR_TASK_LOCAL;
-        }
-        rc = gr_scheduler_add(ctx->scheduler, p->task_id, &p->schedule, cc_sync_task, p, err);
+        rc = cc_sync_schedule(&p->sync, p->task_id, err);
         if (rc != 0)
             return rc;
-    scheduled:
-        p->started_mono_ms = gr_now_ms();
-        gr_log_info(ctx->log, "provider %s: %s source, every %llu s", p->id, p->source.ops->type,
-                    (unsigned long long)(p->schedule.frequency_ms / 1000));
     }
     return 0;
 }
@@ -299,9 +244,8 @@ static void cc_shutdown(gr_context_t *ctx)
     cc_module_t *m = ctx->state;
     if (!m)
         return;
-    m->stopping = 1;
     for (cc_provider_t *p = m->providers; p; p = p->next)
-        cc_sync_cancel(p);
+        cc_sync_stop(&p->sync);
     ctx->state = NULL;
     cc_module_unref(m);
 }

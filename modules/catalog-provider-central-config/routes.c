@@ -32,31 +32,9 @@ static struct json_object *with_live_fields(cc_provider_t *p, struct json_object
     } else {
         out = json_object_new_object();
         json_object_object_add(out, "providerId", json_object_new_string(p->id));
-        struct json_object *source = json_object_new_object();
-        p->source.ops->describe(&p->source, source);
-        json_object_object_add(out, "source", source);
-        json_object_object_add(out, "status", json_object_new_string("pending"));
-        json_object_object_add(out, "lastAttempt", NULL);
-        json_object_object_add(out, "lastSuccess", NULL);
+        cc_sync_status_pending(&p->sync, out);
     }
-    json_object_object_add(out, "running", json_object_new_boolean(p->run != NULL));
-    struct json_object *schedule = json_object_new_object();
-    json_object_object_add(schedule, "frequencyMs",
-                           json_object_new_int64((int64_t)p->schedule.frequency_ms));
-    json_object_object_add(schedule, "timeoutMs",
-                           json_object_new_int64((int64_t)p->schedule.timeout_ms));
-    json_object_object_add(out, "schedule", schedule);
-    struct json_object *next = NULL;
-    if (p->schedule.frequency_ms && !p->run) {
-        int64_t base = p->last_start_wall_ms >= 0
-                           ? p->last_start_wall_ms + (int64_t)p->schedule.frequency_ms
-                           : cc_wall_ms() - (int64_t)(gr_now_ms() - p->started_mono_ms) +
-                                 (int64_t)p->schedule.initial_delay_ms;
-        char *iso = cc_iso_time(base);
-        next = json_object_new_string(iso);
-        free(iso);
-    }
-    json_object_object_add(out, "nextRunAt", next);
+    cc_sync_status_live(&p->sync, out);
     return out;
 }
 

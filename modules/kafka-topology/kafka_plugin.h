@@ -16,7 +16,8 @@
  *   rows.c        the model as table rows for COPY, and back (pure);
  *   store.c       the plugin's tables: the whole model replaced in one
  *                 transaction, the sync status document, loading;
- *   sync.c        one sync from start to saved status;
+ *   sync.c        the plugin's steps of the shared sync runner
+ *                 (source_sync.h): parse, store, publish;
  *   routes.c      /api/kafka-topology/...;
  *   module.c      descriptor, config, life cycle, the listener extension
  *                 point (kafka_topology_api.h).
@@ -36,6 +37,7 @@
 
 #include "config_source.h"
 #include "kafka_model.h"
+#include "source_sync.h"
 #include "kafka_topology_api.h"
 #include "util.h"
 
@@ -170,8 +172,8 @@ struct kt_plugin {
     int stopping;
 
     cc_source_t source;
+    cc_sync_t sync; /* the source's syncs: schedule, run in progress */
     kt_options_t options;
-    gr_schedule_t schedule;
     kafka_catalog_mapping_t mapping;
     char *mapping_owner;
 
@@ -179,10 +181,6 @@ struct kt_plugin {
     int loading;       /* a load from the database is in flight */
     uv_timer_t poll;   /* looks for another host's newer model */
     int poll_open;
-
-    struct kt_run *run; /* the sync in progress */
-    int64_t last_start_wall_ms;
-    uint64_t started_mono_ms;
 
     gr_metric_t *syncs_total; /* label: result */
     gr_metric_t *sync_seconds;
@@ -235,8 +233,8 @@ void kt_store_load(kt_plugin_t *p, kt_loaded_fn cb, void *user_data);
 
 /* ---- syncs (sync.c) and routes (routes.c) ------------------------------------------- */
 
-void kt_sync_task(gr_task_t *task, void *user_data);
-void kt_sync_cancel(kt_plugin_t *p);
+/* What the plugin's runs do (the runner's owner is the plugin). */
+extern const cc_sync_ops_t kt_sync_ops;
 
 int kt_routes_add(kt_plugin_t *p, gr_error_t *err);
 

@@ -23,17 +23,8 @@ extern const gr_migration_t kafka_topology_migrations[];
 #define DEFAULT_INCLUDE "**/*.{yaml,yml,json}"
 #define DEFAULT_OWNER "group:default/kafka-platform"
 
-static const char *const scopes[] = {"local", "global", NULL};
 static const char *const formats[] = {
     "auto", "julieops", "julieops-plans", "kafka-gitops", "strimzi", "plain", NULL};
-
-static const gr_config_field_t schedule_fields[] = {
-    {.key = "frequency", .type = GR_CONFIG_ANY, .description = "default {minutes: 30}"},
-    {.key = "timeout", .type = GR_CONFIG_DURATION, .description = "default {minutes: 5}"},
-    {.key = "initialDelay", .type = GR_CONFIG_DURATION},
-    {.key = "scope", .type = GR_CONFIG_STRING, .enum_values = scopes},
-    {.key = "jitter", .type = GR_CONFIG_NUMBER},
-    {0}};
 
 static const gr_config_field_t format_by_glob[] = {
     {.key = "*",
@@ -81,7 +72,7 @@ static const gr_config_field_t kafka_fields[] = {
      .type = GR_CONFIG_STRING,
      .default_value = ".",
      .description = "JulieOps topic name separator"},
-    {.key = "schedule", .type = GR_CONFIG_OBJECT, .fields = schedule_fields},
+    {.key = "schedule", .type = GR_CONFIG_OBJECT, .fields = cc_schedule_fields},
     {.key = "pollInterval",
      .type = GR_CONFIG_DURATION,
      .default_value = "{seconds: 10}",
@@ -101,6 +92,7 @@ void kt_plugin_unref(kt_plugin_t *p)
 {
     if (--p->refs > 0)
         return;
+    cc_sync_free(&p->sync);
     cc_source_free(&p->source);
     kt_options_free(&p->options);
     kt_model_unref(p->model);
@@ -280,14 +272,14 @@ static void generation_polled(kt_plugin_t *p, uint64_t generation, const gr_erro
     (void)ud;
     if (p->stopping || err)
         return;
-    if (generation > (p->model ? p->model->pub.generation : 0) && !p->run)
+    if (generation > (p->model ? p->model->pub.generation : 0) && !p->sync.run)
         kt_plugin_load(p);
 }
 
 static void on_poll(uv_timer_t *t)
 {
     kt_plugin_t *p = t->data;
-    if (!p->stopping && !p->loading && !p->run)
+    if (!p->stopping && !p->loading && !p->sync.run)
         kt_store_generation(p, generation_polled, NULL);
 }
 
@@ -297,29 +289,6 @@ static void poll_closed(uv_handle_t *h)
 }
 
 /* ---- config --------------------------------------------------------------------------------- */
-
-/* A glob or a list of globs. */
-static int read_globs(const gr_config_t *node, gr_strvec_t *out, gr_error_t *err)
-{
-    char where[256];
-    if (gr_config_kind(node) == GR_CONFIG_STRING) {
-        gr_strvec_push(out, gr_config_string(node, NULL, ""));
-        return 0;
-    }
-    if (gr_config_kind(node) == GR_CONFIG_ARRAY) {
-        for (size_t i = 0; i < gr_config_size(node); i++) {
-            const gr_config_t *item = gr_config_at(node, i);
-            if (gr_config_kind(item) != GR_CONFIG_STRING) {
-                gr_config_where(item, where, sizeof where);
-                return gr_error_set(err, GR_ERR_INVALID, "%s: a glob must be a string", where);
-            }
-            gr_strvec_push(out, gr_config_string(item, NULL, ""));
-        }
-        return 0;
-    }
-    gr_config_where(node, where, sizeof where);
-    return gr_error_set(err, GR_ERR_INVALID, "%s: expected a glob or a list of globs", where);
-}
 
 static int read_format(const gr_config_t *node, kafka_format_t *out, gr_error_t *err)
 {
@@ -340,14 +309,8 @@ static int read_config(kt_plugin_t *p, const gr_config_t *cfg, gr_error_t *err)
                             "kafkaTopology.source is required: where the topology files are, "
                             "for example {type: directory, path: ./kafka}");
     int rc = cc_source_init(&p->source, p->ctx, source, "kafka-topology", "source", &o->files, err);
-    const gr_config_t *include = gr_config_get(cfg, "include");
-    if (rc == 0 && include)
-        rc = read_globs(include, &o->files.include, err);
-    else if (rc == 0)
-        gr_strvec_push(&o->files.include, DEFAULT_INCLUDE);
-    const gr_config_t *exclude = gr_config_get(cfg, "exclude");
-    if (rc == 0 && exclude)
-        rc = read_globs(exclude, &o->files.exclude, err);
+    if (rc == 0)
+        rc = cc_selection_config(cfg, DEFAULT_INCLUDE, &o->files, err);
     if (rc == 0)
         rc = read_format(gr_config_get(cfg, "format"), &o->format, err);
     const gr_config_t *rules = gr_config_get(cfg, "formats");
@@ -366,8 +329,7 @@ static int read_config(kt_plugin_t *p, const gr_config_t *cfg, gr_error_t *err)
     p->mapping.owner = p->mapping_owner;
     if (rc != 0)
         return rc;
-    p->schedule = (gr_schedule_t){.frequency_ms = 30 * 60 * 1000, .timeout_ms = 5 * 60 * 1000};
-    return gr_config_schedule(cfg, "schedule", &p->schedule, err);
+    return cc_schedule_config(cfg, &p->sync.schedule, err);
 }
 
 /* ---- life cycle ------------------------------------------------------------------------------ */
@@ -377,7 +339,7 @@ static int kt_register(gr_context_t *ctx, gr_error_t *err)
     kt_plugin_t *p = gr_xcalloc(1, sizeof *p);
     p->ctx = ctx;
     p->refs = 1;
-    p->last_start_wall_ms = -1;
+    cc_sync_init(&p->sync, &kt_sync_ops, p, ctx, &p->source, "");
     p->api = (kafka_topology_api_t){
         .version = KAFKA_TOPOLOGY_API_VERSION,
         .size = sizeof(kafka_topology_api_t),
@@ -445,24 +407,7 @@ static int kt_init(gr_context_t *ctx, gr_error_t *err)
         uv_timer_start(&p->poll, on_poll, poll_ms, poll_ms);
 
     /* Last, as a task cannot be removed. */
-    if (p->schedule.scope == GR_TASK_GLOBAL) {
-        gr_error_t serr = {0};
-        if (gr_scheduler_add(ctx->scheduler, KT_TASK_ID, &p->schedule, kt_sync_task, p, &serr) == 0)
-            goto scheduled;
-        if (serr.code != GR_ERR_UNSUPPORTED)
-            return gr_error_set(err, serr.code, "%s", serr.message);
-        gr_log_warn(ctx->log, "scope global is not available on this host; syncing with scope "
-                              "local");
-        p->schedule.scope = GR_TASK_LOCAL;
-    }
-    rc = gr_scheduler_add(ctx->scheduler, KT_TASK_ID, &p->schedule, kt_sync_task, p, err);
-    if (rc != 0)
-        return rc;
-scheduled:
-    p->started_mono_ms = gr_now_ms();
-    gr_log_info(ctx->log, "%s source, every %llu s", p->source.ops->type,
-                (unsigned long long)(p->schedule.frequency_ms / 1000));
-    return 0;
+    return cc_sync_schedule(&p->sync, KT_TASK_ID, err);
 }
 
 static void kt_shutdown(gr_context_t *ctx)
@@ -471,7 +416,7 @@ static void kt_shutdown(gr_context_t *ctx)
     if (!p)
         return;
     p->stopping = 1;
-    kt_sync_cancel(p);
+    cc_sync_stop(&p->sync);
     if (p->poll_open) {
         p->poll_open = 0;
         uv_close((uv_handle_t *)&p->poll, poll_closed);

@@ -385,31 +385,14 @@ static struct json_object *with_live_fields(kt_plugin_t *p, struct json_object *
         json_object_deep_copy(doc, &out, NULL);
     } else {
         out = json_object_new_object();
-        struct json_object *source = json_object_new_object();
-        p->source.ops->describe(&p->source, source);
-        json_object_object_add(out, "source", source);
-        json_object_object_add(out, "status", json_object_new_string("pending"));
-        json_object_object_add(out, "lastAttempt", NULL);
-        json_object_object_add(out, "lastSuccess", NULL);
+        cc_sync_status_pending(&p->sync, out);
         json_object_object_add(out, "problems", json_object_new_array());
     }
-    json_object_object_add(out, "running", json_object_new_boolean(p->run != NULL));
-    struct json_object *schedule = json_object_new_object();
-    add_int(schedule, "frequencyMs", (long long)p->schedule.frequency_ms);
-    add_int(schedule, "timeoutMs", (long long)p->schedule.timeout_ms);
-    add_str(schedule, "scope", p->schedule.scope == GR_TASK_GLOBAL ? "global" : "local");
-    json_object_object_add(out, "schedule", schedule);
-    struct json_object *next = NULL;
-    if (p->schedule.frequency_ms && !p->run) {
-        int64_t base = p->last_start_wall_ms >= 0
-                           ? p->last_start_wall_ms + (int64_t)p->schedule.frequency_ms
-                           : cc_wall_ms() - (int64_t)(gr_now_ms() - p->started_mono_ms) +
-                                 (int64_t)p->schedule.initial_delay_ms;
-        char *iso = cc_iso_time(base);
-        next = json_object_new_string(iso);
-        free(iso);
-    }
-    json_object_object_add(out, "nextRunAt", next);
+    cc_sync_status_live(&p->sync, out);
+    /* This plugin's schedule also says where it runs. */
+    struct json_object *schedule = NULL;
+    if (json_object_object_get_ex(out, "schedule", &schedule))
+        add_str(schedule, "scope", p->sync.schedule.scope == GR_TASK_GLOBAL ? "global" : "local");
     struct json_object *model = NULL;
     if (p->model) {
         model = json_object_new_object();
@@ -467,7 +450,7 @@ static void refresh(gr_http_request_t *req, void *ud)
     }
     struct json_object *out = json_object_new_object();
     json_object_object_add(out, "triggered", json_object_new_boolean(1));
-    json_object_object_add(out, "running", json_object_new_boolean(p->run != NULL));
+    json_object_object_add(out, "running", json_object_new_boolean(p->sync.run != NULL));
     gr_http_respond_json(req, 202, out);
 }
 

@@ -4,35 +4,25 @@
  *   rows (thread pool) → model and status stored in one transaction →
  *   model published to the API and the listeners → task done.
  *
- * Every step is a callback on the loop.  A failure at any step ends the
+ * The runner shared with the other config-source modules (source_sync.h)
+ * takes the run from the scheduler's start to the fetched directory and
+ * calls back here.  Every step is a callback on the loop.  A failure at
+ * any step ends the
  * run with a failed status that keeps the previous lastSuccess, and the
  * model served stays the previous one; problems in files do not fail the
  * run, they are stored with the model and listed in the status. */
 #include <stdlib.h>
-#include <string.h>
 
 #include "kafka_plugin.h"
 
 typedef struct kt_run {
+    cc_sync_run_t base; /* first: the runner's part */
     kt_plugin_t *p;
-    gr_task_t *task;
-    int64_t start_wall_ms;
-    uint64_t start_mono_ms;
-    uint64_t fetch_ms, parse_ms, prepare_ms; /* step durations */
-    uv_timer_t watch;                        /* polls gr_task_cancelled */
-    int cancelled;
-    struct json_object *previous; /* the status saved last, or NULL */
-    char *root;
-    char *revision;
-    char *location_prefix;
+    uint64_t parse_ms, prepare_ms; /* step durations (the fetch's is the runner's) */
     kt_collect_t collect;
     kt_model_t *model; /* built with the rows, published once stored */
     kt_rows_t rows;
-    int status;
-    char *message;
 } kt_run_t;
-
-static const char *const cancelled_message = "the sync was cancelled (timeout or shutdown)";
 
 /* ---- the status document ---------------------------------------------------------------- */
 
@@ -43,40 +33,21 @@ static struct json_object *int_of(size_t n)
 
 static struct json_object *status_document(kt_run_t *run)
 {
-    kt_plugin_t *p = run->p;
+    const cc_sync_run_t *base = &run->base;
     const kafka_topology_t *t = run->collect.topology;
     struct json_object *doc = json_object_new_object();
-    struct json_object *source = json_object_new_object();
-    p->source.ops->describe(&p->source, source);
-    if (run->revision)
-        json_object_object_add(source, "revision", json_object_new_string(run->revision));
-    json_object_object_add(doc, "source", source);
-    json_object_object_add(doc, "status",
-                           json_object_new_string(run->status == 0 ? "succeeded" : "failed"));
-    char *attempt = cc_iso_time(run->start_wall_ms);
-    json_object_object_add(doc, "lastAttempt", json_object_new_string(attempt));
-    struct json_object *last_success = NULL;
-    if (run->status == 0)
-        last_success = json_object_new_string(attempt);
-    else if (run->previous &&
-             json_object_object_get_ex(run->previous, "lastSuccess", &last_success))
-        last_success = json_object_get(last_success);
-    json_object_object_add(doc, "lastSuccess", last_success);
-    free(attempt);
-    uint64_t total = gr_now_ms() - run->start_mono_ms;
-    json_object_object_add(doc, "durationMs", json_object_new_int64((int64_t)total));
+    uint64_t total = cc_sync_status_fill(base, doc);
     struct json_object *timings = json_object_new_object();
-    json_object_object_add(timings, "fetchMs", json_object_new_int64((int64_t)run->fetch_ms));
+    json_object_object_add(timings, "fetchMs", json_object_new_int64((int64_t)base->fetch_ms));
     json_object_object_add(timings, "parseMs", json_object_new_int64((int64_t)run->parse_ms));
     json_object_object_add(timings, "prepareMs", json_object_new_int64((int64_t)run->prepare_ms));
-    if (run->status == 0)
+    if (base->status == 0)
         json_object_object_add(timings, "storeMs",
-                               json_object_new_int64((int64_t)(total - run->fetch_ms -
+                               json_object_new_int64((int64_t)(total - base->fetch_ms -
                                                                run->parse_ms - run->prepare_ms)));
     json_object_object_add(doc, "timings", timings);
-    if (run->status != 0)
-        json_object_object_add(doc, "error",
-                               json_object_new_string(run->message ? run->message : "failed"));
+    if (base->status != 0)
+        json_object_object_add(doc, "error", json_object_new_string(base->message));
     json_object_object_add(doc, "files", int_of(run->collect.files));
 
     struct json_object *counts = json_object_new_object();
@@ -128,33 +99,13 @@ static struct json_object *status_document(kt_run_t *run)
 
 /* ---- the end of a run ------------------------------------------------------------------- */
 
-static void watch_closed(uv_handle_t *h)
-{
-    kt_run_t *run = h->data;
-    kt_plugin_t *p = run->p;
-    if (run->previous)
-        json_object_put(run->previous);
-    kt_rows_free(&run->rows);
-    kt_model_unref(run->model); /* its topology is collect's, handed over */
-    if (!run->model)
-        kt_collect_free(&run->collect);
-    free(run->root);
-    free(run->revision);
-    free(run->location_prefix);
-    free(run->message);
-    free(run);
-    kt_plugin_unref(p);
-}
-
 static void run_close(kt_run_t *run)
 {
     kt_plugin_t *p = run->p;
-    const char *result = run->status == 0 ? "succeeded" : "failed";
+    const char *result = run->base.status == 0 ? "succeeded" : "failed";
     gr_metric_inc(gr_metric_labels(p->syncs_total, &result));
-    gr_metric_observe(p->sync_seconds, (double)(gr_now_ms() - run->start_mono_ms) / 1000.0);
-    p->run = NULL;
-    gr_task_done(run->task, run->status, run->status ? run->message : NULL);
-    uv_close((uv_handle_t *)&run->watch, watch_closed);
+    gr_metric_observe(p->sync_seconds, (double)(gr_now_ms() - run->base.start_mono_ms) / 1000.0);
+    cc_sync_done(&run->base);
 }
 
 static void failed_status_saved(kt_plugin_t *p, struct json_object *status, const gr_error_t *err,
@@ -167,14 +118,13 @@ static void failed_status_saved(kt_plugin_t *p, struct json_object *status, cons
     run_close(run);
 }
 
-static void run_fail(kt_run_t *run, int status, const char *message)
+/* A failed run stores only its status document: the model served stays
+ * the previous one. */
+static void run_failed(cc_sync_run_t *base)
 {
+    kt_run_t *run = (kt_run_t *)base;
     kt_plugin_t *p = run->p;
-    uv_timer_stop(&run->watch);
-    run->status = status ? status : GR_ERR_INTERNAL;
-    if (!run->message)
-        run->message = gr_xstrdup(message ? message : gr_status_name(status));
-    gr_log_warn(p->ctx->log, "sync failed: %s", run->message);
+    gr_log_warn(p->ctx->log, "sync failed: %s", base->message);
     struct json_object *doc = status_document(run);
     kt_store_status_save(p, doc, failed_status_saved, run);
     json_object_put(doc);
@@ -190,10 +140,9 @@ static void stored(kt_plugin_t *p, uint64_t generation, const gr_error_t *err, v
 {
     kt_run_t *run = ud;
     if (err) {
-        run_fail(run, err->code, err->message);
+        cc_sync_fail(&run->base, err->code, err->message);
         return;
     }
-    uv_timer_stop(&run->watch);
     const kafka_topology_t *t = run->collect.topology;
     const char *labels[2][1] = {{"error"}, {"warning"}};
     gr_metric_set(gr_metric_labels(p->problems, labels[0]),
@@ -204,8 +153,8 @@ static void stored(kt_plugin_t *p, uint64_t generation, const gr_error_t *err, v
     gr_log_info(p->ctx->log,
                 "synced %zu files in %llu ms (fetch %llu, parse %llu, prepare %llu): %zu "
                 "clusters, %zu topics, %zu principals, %zu edges, %zu problems; generation %llu",
-                run->collect.files, (unsigned long long)(gr_now_ms() - run->start_mono_ms),
-                (unsigned long long)run->fetch_ms, (unsigned long long)run->parse_ms,
+                run->collect.files, (unsigned long long)(gr_now_ms() - run->base.start_mono_ms),
+                (unsigned long long)run->base.fetch_ms, (unsigned long long)run->parse_ms,
                 (unsigned long long)run->prepare_ms, t->nclusters, t->ntopics, t->nprincipals,
                 t->nedges, t->nproblems, (unsigned long long)generation);
     run->model->pub.generation = generation;
@@ -216,108 +165,73 @@ static void stored(kt_plugin_t *p, uint64_t generation, const gr_error_t *err, v
 
 /* ---- the steps ---------------------------------------------------------------------------- */
 
-static void parse_work(void *arg)
+static void parse_work(cc_sync_run_t *base)
 {
-    kt_run_t *run = arg;
+    kt_run_t *run = (kt_run_t *)base;
     uint64_t start = gr_now_ms();
-    kt_collect_run(&run->p->options, run->root, &run->collect);
+    kt_collect_run(&run->p->options, base->root, &run->collect);
     uint64_t parsed_at = gr_now_ms();
     run->parse_ms = parsed_at - start;
     if (run->collect.topology) {
-        run->model = kt_model_new(run->collect.topology, 0, run->location_prefix, run->revision,
-                                  run->start_wall_ms);
+        run->model = kt_model_new(run->collect.topology, 0, base->location_prefix, base->revision,
+                                  base->start_wall_ms);
         kt_rows_build(run->collect.topology, &run->rows);
     }
     run->prepare_ms = gr_now_ms() - parsed_at;
 }
 
-static void parsed(void *arg, int status)
+static void parsed(cc_sync_run_t *base)
 {
-    kt_run_t *run = arg;
-    kt_plugin_t *p = run->p;
-    if (status != 0 || run->cancelled || p->stopping) {
-        run_fail(run, GR_ERR_CANCELED, cancelled_message);
-        return;
-    }
+    kt_run_t *run = (kt_run_t *)base;
     if (run->collect.status != 0) {
-        run_fail(run, run->collect.status, run->collect.message);
+        cc_sync_fail(base, run->collect.status, run->collect.message);
         return;
     }
-    kt_store_save(p, &run->rows, run->location_prefix, run->revision, make_status, stored, run);
+    kt_store_save(run->p, &run->rows, base->location_prefix, base->revision, make_status, stored,
+                  run);
 }
 
-static void on_fetched(cc_source_t *src, int status, const char *message, const char *root,
-                       const char *revision, void *ud)
+static void load_previous_done(kt_plugin_t *p, struct json_object *status, const gr_error_t *err,
+                               void *ud)
 {
-    kt_run_t *run = ud;
-    kt_plugin_t *p = run->p;
-    run->fetch_ms = gr_now_ms() - run->start_mono_ms;
-    if (status != 0) {
-        char *msg = gr_xasprintf("source %s: %s", src->ops->type, message);
-        run_fail(run, status, msg);
-        free(msg);
-        return;
-    }
-    if (run->cancelled) {
-        run_fail(run, GR_ERR_CANCELED, cancelled_message);
-        return;
-    }
-    run->root = gr_xstrdup(root);
-    run->revision = revision ? gr_xstrdup(revision) : NULL;
-    run->location_prefix = src->ops->location_prefix(src, root);
-    gr_error_t err = {0};
-    if (gr_work_submit(p->ctx, parse_work, parsed, run, &err) != 0)
-        run_fail(run, err.code, err.message);
+    (void)p;
+    cc_sync_previous_loaded(ud, status, err);
 }
 
-static void on_previous(kt_plugin_t *p, struct json_object *status, const gr_error_t *err, void *ud)
+static void load_previous(cc_sync_run_t *base)
 {
-    kt_run_t *run = ud;
-    /* Without the previous document the run still goes on; only
-     * lastSuccess of a failed run would be missing. */
-    if (err)
-        gr_log_warn(p->ctx->log, "previous sync status unreadable: %s", err->message);
-    run->previous = status ? json_object_get(status) : NULL;
-    if (p->stopping || run->cancelled) {
-        run_fail(run, GR_ERR_CANCELED, cancelled_message);
-        return;
-    }
-    p->source.ops->fetch(&p->source, p->schedule.timeout_ms, on_fetched, run);
+    kt_run_t *run = (kt_run_t *)base;
+    kt_store_status_load(run->p, load_previous_done, base);
 }
 
-static void on_watch(uv_timer_t *t)
-{
-    kt_run_t *run = t->data;
-    if (!run->cancelled && gr_task_cancelled(run->task))
-        kt_sync_cancel(run->p);
-}
+/* ---- a run's life ------------------------------------------------------------------------- */
 
-void kt_sync_cancel(kt_plugin_t *p)
+static cc_sync_run_t *run_new(cc_sync_t *sync)
 {
-    kt_run_t *run = p->run;
-    if (!run || run->cancelled)
-        return;
-    run->cancelled = 1;
-    p->source.ops->cancel(&p->source);
-}
-
-void kt_sync_task(gr_task_t *task, void *user_data)
-{
-    kt_plugin_t *p = user_data;
-    if (p->stopping || p->run) {
-        gr_task_done(task, GR_ERR_CANCELED, p->stopping ? "shutting down" : "already running");
-        return;
-    }
+    kt_plugin_t *p = sync->owner;
     kt_run_t *run = gr_xcalloc(1, sizeof *run);
     run->p = p;
-    run->task = task;
-    run->start_wall_ms = cc_wall_ms();
-    run->start_mono_ms = gr_now_ms();
-    p->run = run;
-    p->last_start_wall_ms = run->start_wall_ms;
     kt_plugin_ref(p);
-    uv_timer_init(p->ctx->loop, &run->watch);
-    run->watch.data = run;
-    uv_timer_start(&run->watch, on_watch, 250, 250);
-    kt_store_status_load(p, on_previous, run);
+    return &run->base;
 }
+
+static void run_free(cc_sync_run_t *base)
+{
+    kt_run_t *run = (kt_run_t *)base;
+    kt_plugin_t *p = run->p;
+    kt_rows_free(&run->rows);
+    kt_model_unref(run->model); /* its topology is collect's, handed over */
+    if (!run->model)
+        kt_collect_free(&run->collect);
+    free(run);
+    kt_plugin_unref(p);
+}
+
+const cc_sync_ops_t kt_sync_ops = {
+    .run_new = run_new,
+    .load_previous = load_previous,
+    .work = parse_work,
+    .worked = parsed,
+    .failed = run_failed,
+    .run_free = run_free,
+};
