@@ -65,9 +65,11 @@ typedef struct github_plugin {
     int spool_maybe_nonempty;       /* cleared by an import that found nothing */
     unsigned long spool_generation; /* deliveries spooled so far */
 
-    /* The insert of n deliveries is insert_stmts[n - 1], prepared on first
-     * use (store.c). */
+    /* The insert of n deliveries is insert_stmts[n - 1], or
+     * plain_insert_stmts[n - 1] when none of them has a subscriber,
+     * prepared on first use (store.c). */
     gr_db_stmt_t *insert_stmts[GITHUB_BATCH_MAX_ITEMS];
+    gr_db_stmt_t *plain_insert_stmts[GITHUB_BATCH_MAX_ITEMS];
     gr_db_stmt_t *status_stmt;
     /* Deliveries waiting for the next batch insert (store.c). */
     struct insert_item *insert_head, *insert_tail;

