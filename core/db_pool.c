@@ -241,9 +241,7 @@ static gr_db_op_t *op_new(op_kind_t kind, void *user_data)
 static void op_free(gr_db_op_t *op)
 {
     free(op->sql);
-    for (int i = 0; i < op->nparams; i++)
-        free(op->params[i]);
-    free(op->params);
+    free(op->params); /* one block with its strings (copy_params) */
     for (size_t i = 0; i < op->ncolumns; i++)
         free(op->columns[i]);
     free(op->columns);
@@ -1158,11 +1156,28 @@ static void submit(gr_db_t *pool, gr_db_tx_t *tx, gr_db_op_t *op)
     pool_dispatch(pool);
 }
 
+/* The parameters kept for sending (a statement may wait in the queue, or
+ * be prepared first): the pointers and the strings in one allocation, as a
+ * batch insert has hundreds of them. */
 static char **copy_params(int n, const char *const *params)
 {
-    char **out = gr_xcalloc((size_t)n + 1, sizeof *out);
+    size_t bytes = ((size_t)n + 1) * sizeof(char *);
     for (int i = 0; i < n; i++)
-        out[i] = params[i] ? gr_xstrdup(params[i]) : NULL;
+        if (params[i])
+            bytes += strlen(params[i]) + 1;
+    char **out = gr_xmalloc(bytes);
+    char *text = (char *)(out + n + 1);
+    for (int i = 0; i < n; i++) {
+        if (!params[i]) {
+            out[i] = NULL;
+            continue;
+        }
+        size_t len = strlen(params[i]) + 1;
+        memcpy(text, params[i], len);
+        out[i] = text;
+        text += len;
+    }
+    out[n] = NULL;
     return out;
 }
 

@@ -151,7 +151,9 @@ typedef void (*github_store_cb)(github_store_result_t result, int64_t row_id,
 
 /* Stores the delivery, and a pending status row for each of the matching
  * subscriptions, committed together with whatever else waits (see
- * store.c); cb learns whether it was new.  Strings are copied. */
+ * store.c); cb learns whether it was new.  The strings are borrowed, not
+ * copied (a payload is up to 25 MB): they must stay as they are until cb
+ * runs, and json_text must end with a NUL at json_len. */
 void github_store_insert(github_plugin_t *gh, const char *delivery_id, const char *event,
                          const char *action, const char *json_text, size_t json_len,
                          int64_t received_epoch_ms, int spooled, const gr_strvec_t *subscribers,

@@ -40,7 +40,9 @@ static inline int plain_byte(unsigned char c)
 /* Skips the plain bytes of a string eight at a time: a word goes whole when
  * none of its bytes is below 0x20 or equal to '"' or '\\' (the usual
  * "has a byte less than n" tests, exact for n <= 0x80).  String contents
- * are most of a payload. */
+ * are most of a payload.  A test can also flag a byte after a flagged one
+ * (a borrow carries up), never before: on a little-endian machine the
+ * lowest flag is the first special byte. */
 static const char *skip_plain(const char *s, const char *end)
 {
     const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
@@ -48,10 +50,16 @@ static const char *skip_plain(const char *s, const char *end)
         uint64_t w;
         memcpy(&w, s, 8);
         uint64_t quote = w ^ (ones * '"'), backslash = w ^ (ones * '\\');
-        uint64_t special = ((w - ones * 0x20) & ~w) | ((quote - ones) & ~quote) |
-                           ((backslash - ones) & ~backslash);
-        if (special & high)
+        uint64_t special = (((w - ones * 0x20) & ~w) | ((quote - ones) & ~quote) |
+                            ((backslash - ones) & ~backslash)) &
+                           high;
+        if (special) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            return s + (__builtin_ctzll(special) >> 3);
+#else
             break;
+#endif
+        }
         s += 8;
     }
     while (s < end && plain_byte((unsigned char)*s))

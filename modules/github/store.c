@@ -135,10 +135,10 @@ static char *array_literal(const gr_strvec_t *items)
     return gr_buf_steal(&b);
 }
 
-/* One delivery waiting to be stored. */
+/* One delivery waiting to be stored; its strings are the caller's. */
 typedef struct insert_item {
     struct insert_item *next;
-    char *delivery_id, *event, *action, *payload;
+    const char *delivery_id, *event, *action, *payload;
     size_t payload_len;
     char received_ms[24]; /* epoch milliseconds, as the statement's parameter */
     int spooled;
@@ -158,10 +158,6 @@ typedef struct insert_batch {
 
 static void item_free(insert_item_t *it)
 {
-    free(it->delivery_id);
-    free(it->event);
-    free(it->action);
-    free(it->payload);
     free(it->subs);
     free(it);
 }
@@ -328,10 +324,10 @@ void github_store_insert(github_plugin_t *gh, const char *delivery_id, const cha
                          github_store_cb cb, void *user_data)
 {
     insert_item_t *it = gr_xcalloc(1, sizeof *it);
-    it->delivery_id = gr_xstrdup(delivery_id);
-    it->event = gr_xstrdup(event);
-    it->action = action ? gr_xstrdup(action) : NULL;
-    it->payload = gr_xstrndup(json_text, json_len);
+    it->delivery_id = delivery_id;
+    it->event = event;
+    it->action = action;
+    it->payload = json_text;
     it->payload_len = json_len;
     snprintf(it->received_ms, sizeof it->received_ms, "%lld", (long long)received_epoch_ms);
     it->spooled = spooled;
