@@ -32,7 +32,7 @@ static int is_sorted(const char *const *rows, size_t n)
 /* Row i of a generated load: its uid and original name the row, so a test
  * can tell that a row moved whole. */
 typedef struct load {
-    char (*names)[16];
+    char (*names)[32];
     char **keys, **values;
     const char **rows;
     size_t n;
